@@ -1,0 +1,3 @@
+from riskcls.cli import main
+
+main()

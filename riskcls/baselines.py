@@ -1,0 +1,92 @@
+"""Reference taggers to read the model's figures against: a transparent keyword dictionary (in the
+manner of GDELT themes and the Caldara-Iacoviello geopolitical-risk index) and a prior baseline."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from riskcls.taxonomy import Taxonomy
+
+
+def _phrase_pattern(phrases) -> re.Pattern | None:
+    if not phrases:
+        return None
+    alternatives = sorted((re.escape(p.lower()) for p in phrases if p.strip()), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+
+
+class KeywordTagger(ClassifierMixin, BaseEstimator):
+    """Tags a document when at least `min_hits` of a tag's indicative phrases occur in it and none
+    of its exclusion terms do. Scores grow with the number of hits, so ranking metrics apply."""
+
+    def __init__(self, *, taxonomy: Taxonomy | None = None, min_hits: int = 1):
+        self.taxonomy = taxonomy
+        self.min_hits = min_hits
+
+    def fit(self, X=None, Y=None):
+        """Compile the phrase patterns; the labels are not used (a dictionary learns nothing)."""
+        if self.taxonomy is None:
+            raise ValueError("KeywordTagger needs a taxonomy")
+        self.classes_ = np.array(self.taxonomy.ids, dtype=object)
+        self.patterns_ = [_phrase_pattern(tag.phrases) for tag in self.taxonomy.tags]
+        self.exclusions_ = [_phrase_pattern(tag.exclusion_terms) for tag in self.taxonomy.tags]
+        self.thresholds_ = np.full(len(self.classes_), self._cut())
+        return self
+
+    def _cut(self) -> float:
+        return 1.0 - np.exp(-float(self.min_hits)) - 1e-9
+
+    def hits(self, X) -> np.ndarray:
+        """Number of phrase matches per document and tag (0 where an exclusion term occurs)."""
+        counts = np.zeros((len(X), len(self.classes_)), dtype=np.int32)
+        for i, doc in enumerate(X):
+            lowered = str(doc).lower()
+            for j, (pattern, exclusion) in enumerate(zip(self.patterns_, self.exclusions_)):
+                if pattern is None or (exclusion is not None and exclusion.search(lowered)):
+                    continue
+                counts[i, j] = len(pattern.findall(lowered))
+        return counts
+
+    def predict_proba(self, X) -> np.ndarray:
+        return 1.0 - np.exp(-self.hits(X).astype(float))
+
+    def predict(self, X, threshold: float | None = None) -> np.ndarray:
+        cut = self.thresholds_ if threshold is None else threshold
+        return (self.predict_proba(X) >= cut).astype(np.int8)
+
+    def matched_phrases(self, doc: str) -> dict[str, list[str]]:
+        """The phrases that matched in one document, per tag: the keyword tagger's evidence."""
+        lowered = doc.lower()
+        found = {}
+        for tag, pattern, exclusion in zip(self.classes_, self.patterns_, self.exclusions_):
+            if pattern is None or (exclusion is not None and exclusion.search(lowered)):
+                continue
+            matches = sorted(set(pattern.findall(lowered)))
+            if matches:
+                found[str(tag)] = matches
+        return found
+
+
+class PriorTagger(ClassifierMixin, BaseEstimator):
+    """Scores every document with each tag's training frequency and tags at random in proportion
+    to it (seeded): what knowing only how common each tag is achieves."""
+
+    def __init__(self, *, random_state: int = 0):
+        self.random_state = random_state
+
+    def fit(self, X, Y):
+        Y = np.asarray(Y)
+        self.classes_ = np.arange(Y.shape[1])
+        self.prior_ = Y.mean(axis=0)
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X, threshold: float | None = None) -> np.ndarray:
+        rng = np.random.default_rng(self.random_state)
+        return (rng.random((len(X), len(self.prior_))) < self.prior_).astype(np.int8)

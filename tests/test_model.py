@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from riskcls.model import RiskTagger, _best_f1_threshold
+
+
+@pytest.mark.parametrize("check", [check_no_attributes_set_in_init,
+                                   check_parameters_default_constructible,
+                                   check_get_params_invariance, check_set_params])
+def test_sklearn_estimator_checks_that_apply_to_a_text_model(check):
+    check("RiskTagger", RiskTagger())
+
+
+def test_init_stores_parameters_unchanged_and_clone_works():
+    tagger = RiskTagger(C=0.3, C_grid=(0.1, 1.0), lead_weight=0.0, cv=4)
+    params = tagger.get_params()
+    assert params["C"] == 0.3 and params["C_grid"] == (0.1, 1.0) and params["cv"] == 4
+    copy = clone(tagger)
+    assert copy.get_params() == params
+
+
+def test_not_fitted_raises():
+    with pytest.raises(NotFittedError):
+        RiskTagger().predict(["some text"])
+
+
+def test_fit_predict_shapes_and_learned_state(fitted_tagger, corpus):
+    texts, Y, tags = corpus
+    assert list(fitted_tagger.classes_) == tags
+    proba = fitted_tagger.predict_proba(texts)
+    assert proba.shape == Y.shape and ((proba >= 0) & (proba <= 1)).all()
+    assert fitted_tagger.decision_function(texts).shape == Y.shape
+    assert fitted_tagger.predict(texts).shape == Y.shape
+    low, high = fitted_tagger.threshold_bounds
+    assert ((fitted_tagger.thresholds_ >= low) & (fitted_tagger.thresholds_ <= high)).all()
+    assert set(fitted_tagger.C_) <= set(fitted_tagger.C_grid)
+    assert fitted_tagger.oof_proba_.shape == Y.shape
+
+
+def test_tags_new_articles_by_theme(fitted_tagger):
+    texts = ["Missile strikes and shelling as troops launched an offensive near the border.",
+             "The government raised tariffs on imports; the partner retaliated with duties.",
+             "The museum opened an exhibition and the football team won on sunday."]
+    predicted = fitted_tagger.predict(texts)
+    assert predicted.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
+
+
+def test_explicit_threshold_overrides_tuned_ones(fitted_tagger, corpus):
+    texts, _, _ = corpus
+    assert fitted_tagger.predict(texts, threshold=0.0).all()
+    assert not fitted_tagger.predict(texts, threshold=1.0).any()
+
+
+def test_evidence_lists_phrases_that_raised_the_score(fitted_tagger):
+    [explained] = fitted_tagger.explain(["Washington raised tariffs on steel imports today."],
+                                        top=3)
+    phrases = [p for p, _ in explained["trade_war"]]
+    assert 0 < len(phrases) <= 3
+    assert any("tariff" in p or "steel" in p or "imports" in p for p in phrases)
+    assert all(v > 0 for _, v in explained["trade_war"])
+
+
+def test_drops_into_sklearn_cross_validation(corpus):
+    texts, Y, tags = corpus
+    scores = cross_val_score(RiskTagger(C=1.0, char_ngram_range=None, cv=2), np.array(texts), Y,
+                             cv=KFold(3, shuffle=True, random_state=0))
+    assert scores.mean() > 0.8
+
+
+def test_tag_without_positives_is_never_predicted(corpus):
+    texts, Y, tags = corpus
+    Y = np.hstack([Y, np.zeros((len(Y), 1), dtype=int)])
+    tagger = RiskTagger(labels=tags + ["empty"], char_ngram_range=None, cv=2).fit(texts, Y)
+    assert tagger.predict(texts)[:, -1].sum() == 0
+
+
+def test_rejects_a_single_string_and_mismatched_shapes(corpus):
+    texts, Y, _ = corpus
+    with pytest.raises(TypeError):
+        RiskTagger().fit("one string", Y[:1])
+    with pytest.raises(ValueError):
+        RiskTagger().fit(texts[:5], Y)
+
+
+def test_best_f1_threshold_is_bounded_and_separates():
+    probs = np.array([0.9, 0.8, 0.7, 0.2, 0.1, 0.05])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    cut = _best_f1_threshold(probs, y, (0.1, 0.9))
+    assert 0.2 < cut <= 0.7
+    degenerate = _best_f1_threshold(np.array([0.05, 0.04, 0.01]), np.array([1, 1, 0]), (0.1, 0.9))
+    assert degenerate == pytest.approx(0.1)
