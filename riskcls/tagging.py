@@ -58,8 +58,7 @@ def tag_chunk(chunk: list[Document], model, *, threshold: float | None = None,
               explain: bool = False, top: int = 5) -> list[dict]:
     """Rows for one chunk of documents, vectorised in a single pass through the model."""
     texts = [compose(doc.title, doc.text) for doc in chunk]
-    features = model.transform_features(texts)
-    probs = model._proba_from_margins(model._margins(features))
+    probs = model.predict_proba(texts)
     cut = model.thresholds_ if threshold is None else np.full(len(model.classes_), threshold)
     passed = probs >= cut
     names = [str(c) for c in model.classes_]

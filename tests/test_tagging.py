@@ -36,9 +36,9 @@ def test_load_model_is_cached_and_threshold_override(model_dir):
 
 
 def test_streaming_in_chunks_keeps_order(model_dir):
-    texts = [f"Troops shelled the town, report {i}." for i in range(25)]
-    rows = list(iter_tagged(iter(texts), load_model(model_dir), chunk_size=4))
-    assert len(rows) == 25
+    docs = [{"id": f"d{i}", "text": "Troops shelled the town as missiles hit."} for i in range(25)]
+    rows = list(iter_tagged(iter(docs), load_model(model_dir), chunk_size=4))
+    assert [r["id"] for r in rows] == [f"d{i}" for i in range(25)]
     assert all(r["tags"] == ["military_conflict"] for r in rows)
 
 

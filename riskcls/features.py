@@ -1,0 +1,137 @@
+"""Text features for RiskTagger: TF-IDF of the whole article and of each of its paragraphs, from a
+single tokenising pass (article counts are the sum of its paragraphs' counts), plus a separately
+weighted block for the headline and lead."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+PARAGRAPH_MIN_WORDS = 12
+
+
+def split_paragraphs(texts: list[str], min_words: int = PARAGRAPH_MIN_WORDS
+                     ) -> tuple[list[str], np.ndarray]:
+    """All paragraphs of all texts in order, and the index where each text's paragraphs start.
+    Lines shorter than `min_words` (headlines, datelines) join the paragraph after them, so the
+    first paragraph is the headline with the lead. Every text has at least one paragraph."""
+    paragraphs: list[str] = []
+    starts = np.zeros(len(texts), dtype=np.int64)
+    for i, text in enumerate(texts):
+        starts[i] = len(paragraphs)
+        pending = ""
+        produced = 0
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            pending = f"{pending} {line}" if pending else line
+            if len(pending.split()) >= min_words:
+                paragraphs.append(pending)
+                pending = ""
+                produced += 1
+        if not produced:
+            paragraphs.append(pending)
+        elif pending:
+            paragraphs[-1] = f"{paragraphs[-1]} {pending}"
+    return paragraphs, starts
+
+
+def lead_of(texts: list[str], n_words: int) -> list[str]:
+    """The headline and opening words of each text: where a salient theme shows first."""
+    return [" ".join(text.split()[:n_words]) for text in texts]
+
+
+class TextFeatures:
+    """Fitted feature blocks. `transform` returns the article matrix, the paragraph matrix and the
+    paragraph start of each article; both matrices share one column space."""
+
+    def __init__(self, *, word_ngram_range=(1, 2), char_ngram_range=None, lead_words=60,
+                 lead_weight=0.5, min_df=2, max_df=0.9):
+        self.word_ngram_range = tuple(word_ngram_range)
+        self.char_ngram_range = tuple(char_ngram_range) if char_ngram_range else None
+        self.lead_words = lead_words
+        self.lead_weight = lead_weight
+        self.min_df = min_df
+        self.max_df = max_df
+
+    def _counter(self, **kwargs) -> CountVectorizer:
+        return CountVectorizer(strip_accents="unicode", dtype=np.float32, **kwargs)
+
+    def fit_transform(self, texts: list[str]):
+        paragraphs, starts = split_paragraphs(texts)
+        owner = _owner_matrix(starts, len(paragraphs))
+        self.blocks_ = [("word", self._counter(ngram_range=self.word_ngram_range))]
+        if self.char_ngram_range:
+            self.blocks_.append(("char", self._counter(analyzer="char_wb",
+                                                       ngram_range=self.char_ngram_range)))
+        self.idf_ = []
+        doc_parts, paragraph_parts = [], []
+        for _, counter in self.blocks_:
+            paragraph_counts = counter.fit_transform(paragraphs)
+            doc_counts = owner @ paragraph_counts
+            keep = _frequent_columns(doc_counts, self.min_df, self.max_df)
+            counter.vocabulary_ = {term: new for new, term in
+                                   enumerate(counter.get_feature_names_out()[keep])}
+            doc_counts, paragraph_counts = doc_counts[:, keep], paragraph_counts[:, keep]
+            tfidf = TfidfTransformer(sublinear_tf=True).fit(doc_counts)
+            self.idf_.append(tfidf)
+            doc_parts.append(tfidf.transform(doc_counts))
+            paragraph_parts.append(tfidf.transform(paragraph_counts))
+        if self.lead_weight:
+            self.lead_ = self._counter(ngram_range=self.word_ngram_range, min_df=1)
+            lead_counts = self.lead_.fit_transform(lead_of(texts, self.lead_words))
+            keep = _frequent_columns(lead_counts, self.min_df, 1.0)
+            self.lead_.vocabulary_ = {term: new for new, term in
+                                      enumerate(self.lead_.get_feature_names_out()[keep])}
+            self.lead_idf_ = TfidfTransformer(sublinear_tf=True).fit(lead_counts[:, keep])
+        return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
+
+    def transform(self, texts: list[str]):
+        paragraphs, starts = split_paragraphs(texts)
+        owner = _owner_matrix(starts, len(paragraphs))
+        doc_parts, paragraph_parts = [], []
+        for (_, counter), tfidf in zip(self.blocks_, self.idf_):
+            paragraph_counts = counter.transform(paragraphs)
+            doc_parts.append(tfidf.transform(owner @ paragraph_counts))
+            paragraph_parts.append(tfidf.transform(paragraph_counts))
+        return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
+
+    def _assemble(self, texts, doc_parts, paragraph_parts, starts, n_paragraphs):
+        if self.lead_weight:
+            lead = self.lead_idf_.transform(self.lead_.transform(lead_of(texts, self.lead_words)))
+            doc_parts = [*doc_parts, lead * self.lead_weight]
+            paragraph_parts = [*paragraph_parts,
+                               sparse.csr_matrix((n_paragraphs, lead.shape[1]), dtype=np.float32)]
+        return (sparse.hstack(doc_parts, format="csr", dtype=np.float32),
+                sparse.hstack(paragraph_parts, format="csr", dtype=np.float32), starts)
+
+    def phrase_names(self) -> np.ndarray:
+        """One entry per column: the word n-gram for word and lead columns, '' for character ones."""
+        names = []
+        for block, counter in self.blocks_:
+            vocabulary = counter.get_feature_names_out()
+            names.append(vocabulary if block == "word"
+                         else np.full(len(vocabulary), "", dtype=object))
+        if self.lead_weight:
+            names.append(self.lead_.get_feature_names_out())
+        return np.concatenate(names).astype(object)
+
+
+def _owner_matrix(starts: np.ndarray, n_paragraphs: int) -> sparse.csr_matrix:
+    """A documents x paragraphs 0/1 matrix: which paragraphs make up each document."""
+    counts = np.diff(np.append(starts, n_paragraphs))
+    rows = np.repeat(np.arange(len(starts)), counts)
+    return sparse.csr_matrix((np.ones(n_paragraphs, dtype=np.float32),
+                              (rows, np.arange(n_paragraphs))), shape=(len(starts), n_paragraphs))
+
+
+def _frequent_columns(doc_counts, min_df: int, max_df: float) -> np.ndarray:
+    """Columns whose document frequency is within [min_df, max_df x documents]."""
+    df = np.asarray((doc_counts > 0).sum(axis=0)).ravel()
+    ceiling = max_df * doc_counts.shape[0] if isinstance(max_df, float) else max_df
+    keep = (df >= min_df) & (df <= max(ceiling, min_df))
+    if not keep.any():
+        keep = df > 0
+    return np.flatnonzero(keep)
