@@ -30,6 +30,13 @@ def _clean(text: str) -> str:
     return html.unescape(_CONTROL.sub(" ", text)).strip()
 
 
+def _paragraphs(body: str) -> str:
+    """Wire copy is hard-wrapped at about 70 characters and starts each paragraph with an indent:
+    rejoin the lines of each paragraph and put one paragraph per line."""
+    paragraphs = re.split(r"\n(?=\s{2,}\S)", body)
+    return "\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
 def read_modapte(directory: Path = REUTERS_DIR) -> tuple[list[dict], list[dict]]:
     """All ModApte train and test documents (LEWISSPLIT TRAIN/TEST with TOPICS="YES")."""
     train, test = [], []
@@ -47,7 +54,7 @@ def read_modapte(directory: Path = REUTERS_DIR) -> tuple[list[dict], list[dict]]
             record = {
                 "id": f"reuters-{attrs['NEWID']}",
                 "title": _clean(title.group(1)) if title else "",
-                "text": _clean(text.group(1)) if text else "",
+                "text": _paragraphs(_clean(text.group(1))) if text else "",
                 "labels": topics,
             }
             (train if attrs["LEWISSPLIT"] == "TRAIN" else test).append(record)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 
 PARAGRAPH_MIN_WORDS = 12
 
@@ -117,6 +117,16 @@ class TextFeatures:
         if self.lead_weight:
             names.append(self.lead_.get_feature_names_out())
         return np.concatenate(names).astype(object)
+
+    def readable_phrases(self) -> np.ndarray:
+        """`phrase_names` with '' for n-grams that start or end with a stop word."""
+        names = self.phrase_names()
+        return np.array([name if name and _readable(name) else "" for name in names], dtype=object)
+
+
+def _readable(phrase: str) -> bool:
+    words = phrase.split()
+    return bool(words) and words[0] not in ENGLISH_STOP_WORDS and words[-1] not in ENGLISH_STOP_WORDS
 
 
 def _owner_matrix(starts: np.ndarray, n_paragraphs: int) -> sparse.csr_matrix:

@@ -228,9 +228,10 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
 
     def explain(self, X, top: int = 5, tags: Sequence | None = None) -> list[dict]:
         """For each document, the phrases that pushed each tag's article score up most
-        (weight x value), from the word blocks only since character n-grams mean little to a reader."""
+        (weight x value): word n-grams that neither start nor end with a stop word, since character
+        n-grams and fragments such as "the commerce" mean little to a reader."""
         features = self.transform_features(X).tocsr()
-        names = self.features_.phrase_names()
+        names = self.features_.readable_phrases()
         wanted = range(len(self.classes_)) if tags is None else \
             [list(self.classes_).index(t) for t in tags]
         result = []
