@@ -19,6 +19,7 @@ _TOPICS = re.compile(r"<TOPICS>(.*?)</TOPICS>", re.S)
 _D = re.compile(r"<D>(.*?)</D>")
 _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
 _BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
+_UNPROC = re.compile(r'<TEXT TYPE="UNPROC">(.*?)</TEXT>', re.S)
 _CONTROL = re.compile(r"&#(?:1|2|3|5|22|27|30|31|127);")
 
 
@@ -50,7 +51,9 @@ def read_modapte(directory: Path = REUTERS_DIR) -> tuple[list[dict], list[dict]]
             topics_block = _TOPICS.search(body)
             topics = _D.findall(topics_block.group(1)) if topics_block else []
             title = _TITLE.search(body)
-            text = _BODY.search(body)
+            # TYPE="UNPROC" documents (tables such as the Fed weekly reports) have no TITLE/BODY:
+            # the whole TEXT element is the body
+            text = _BODY.search(body) or _UNPROC.search(body)
             record = {
                 "id": f"reuters-{attrs['NEWID']}",
                 "title": _clean(title.group(1)) if title else "",
