@@ -48,8 +48,8 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
         Minimum document frequency of a feature.
     paragraph_features : bool
         Also score each paragraph with the tag's linear model and let the calibrated score weigh the
-        best paragraph, the share of paragraphs that lean towards the tag and the lead paragraph
-        beside the whole-article score, so that a theme that fills paragraphs is told apart from one
+        best and second-best paragraphs, the share of paragraphs that lean towards the tag and the
+        lead paragraph beside the whole-article score, so that a theme that fills paragraphs is told apart from one
         mentioned in passing, and a long article's secondary threads are not diluted away.
     class_weight : "balanced" or None
         Class weighting for each tag's SVM, so rare tags are not drowned by negatives.
@@ -272,19 +272,29 @@ def _fit_binary(features, y: np.ndarray, C: float, class_weight, random_state) -
     return model.coef_.ravel().astype(np.float32), float(model.intercept_[0])
 
 
-N_PARAGRAPH_STATS = 3
+N_PARAGRAPH_STATS = 4
+SINGLE_PARAGRAPH_GAP = 1.0
 
 
 def _with_paragraph_stats(margins: np.ndarray, paragraph_margins: np.ndarray,
                           starts: np.ndarray) -> np.ndarray:
-    """Per document and tag: [article margin, best paragraph margin, share of paragraphs with a
-    positive margin, lead paragraph margin]."""
+    """Per document and tag: [article margin, best paragraph margin, second-best paragraph margin,
+    share of paragraphs with a positive margin, lead paragraph margin]. A theme the article is
+    about lifts several paragraphs; a passing mention lifts at most one, which the second-best
+    margin exposes. A one-paragraph text's second best is its best minus SINGLE_PARAGRAPH_GAP."""
     counts = np.diff(np.append(starts, len(paragraph_margins)))
+    owner = np.repeat(np.arange(len(starts)), counts)
     best = np.maximum.reduceat(paragraph_margins, starts, axis=0)
+    is_best = paragraph_margins == best[owner]
+    ties = np.add.reduceat(is_best.astype(np.int32), starts, axis=0)
+    others = np.where(is_best, -np.inf, paragraph_margins)
+    second = np.maximum.reduceat(others, starts, axis=0)
+    second = np.where(ties >= 2, best, second)
+    second = np.where(counts[:, None] == 1, best - SINGLE_PARAGRAPH_GAP, second)
     share = np.add.reduceat((paragraph_margins > 0).astype(np.float64), starts, axis=0) / \
         counts[:, None]
     lead = paragraph_margins[starts]
-    return np.stack([margins, best, share, lead], axis=2)
+    return np.stack([margins, best, second, share, lead], axis=2)
 
 
 def _calibrate(stats: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -98,3 +98,12 @@ def test_best_f1_threshold_is_bounded_and_separates():
     assert 0.2 < cut <= 0.7
     degenerate = _best_f1_threshold(np.array([0.05, 0.04, 0.01]), np.array([1, 1, 0]), (0.1, 0.9))
     assert degenerate == pytest.approx(0.1)
+
+
+def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
+    from riskcls.model import _with_paragraph_stats
+
+    paragraph_margins = np.array([[1.0], [3.0], [2.0], [5.0], [4.0], [4.0]])
+    stats = _with_paragraph_stats(np.zeros((3, 1)), paragraph_margins, np.array([0, 3, 4]))
+    # [article, best, second best, share positive, lead] per document
+    assert stats[:, 0, :].tolist() == [[0, 3, 2, 1, 1], [0, 5, 4, 1, 5], [0, 4, 4, 1, 4]]
