@@ -177,7 +177,7 @@ def _documents_from_text(text: str, source: str, stem: str, split_pages: bool
 
 def _documents_from_records(path: Path, max_bytes: int | None) -> Iterator[Document | Problem]:
     source = str(path)
-    for entry in iter_records(path):
+    for entry in iter_records(path, max_line_bytes=max_bytes):
         if isinstance(entry, Problem):
             yield entry
             continue

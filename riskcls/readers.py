@@ -65,14 +65,16 @@ def _open_binary(path: Path):
     return open(path, "rb")
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, dict] | Problem]:
+def iter_records(path: Path, max_line_bytes: int | None = None
+                 ) -> Iterator[tuple[int, dict] | Problem]:
     """Yield (line or row number, record dict) for each record of a JSONL/CSV/Parquet file, or a
-    Problem for each line or row that cannot be read."""
+    Problem for each line or row that cannot be read. A JSONL line longer than `max_line_bytes` is
+    reported and skipped without being held in memory."""
     suffix = base_suffix(path)
     source = str(path)
     try:
         if suffix in (".jsonl", ".ndjson"):
-            yield from _iter_jsonl(path, source)
+            yield from _iter_jsonl(path, source, max_line_bytes)
         elif suffix == ".csv":
             yield from _iter_csv(path, source)
         elif suffix == ".parquet":
@@ -85,9 +87,19 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict] | Problem]:
         yield Problem(source, None, f"cannot read file: {reason}")
 
 
-def _iter_jsonl(path: Path, source: str) -> Iterator[tuple[int, dict] | Problem]:
+def _iter_jsonl(path: Path, source: str, max_line_bytes: int | None
+                ) -> Iterator[tuple[int, dict] | Problem]:
+    limit = max_line_bytes + 1 if max_line_bytes else -1
     with _open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(limit):
+            number += 1
+            if limit > 0 and len(raw) == limit and not raw.endswith(b"\n"):
+                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                yield Problem(source, number, f"line is longer than the --max-bytes limit of "
+                                              f"{max_line_bytes} bytes; split the record")
+                continue
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():

@@ -57,3 +57,12 @@ def test_html_is_reduced_to_article_text():
     assert text.startswith("Port traffic jumps")
     assert "container traffic" in text
     assert "Copyright" not in text
+
+
+def test_overlong_jsonl_line_is_reported_and_skipped(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "' + "x" * 5000 + '"}\n{"text": "b"}\n')
+    out = list(iter_records(path, max_line_bytes=100))
+    assert out[0] == (1, {"text": "a"})
+    assert isinstance(out[1], Problem) and out[1].line == 2 and "longer than" in out[1].message
+    assert out[2] == (3, {"text": "b"})
