@@ -49,8 +49,9 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
     paragraph_features : bool
         Also score each paragraph with the tag's linear model and let the calibrated score weigh the
         best and second-best paragraphs, the share of paragraphs that lean towards the tag and the
-        lead paragraph beside the whole-article score, so that a theme that fills paragraphs is told apart from one
-        mentioned in passing, and a long article's secondary threads are not diluted away.
+        lead paragraph beside the whole-article score, so that a theme that fills paragraphs is told
+        apart from one mentioned in passing, and a long article's secondary threads are not diluted
+        away.
     class_weight : "balanced" or None
         Class weighting for each tag's SVM, so rare tags are not drowned by negatives.
     cv : int
