@@ -351,19 +351,22 @@ def cv_command(
         dataset = load_labelled(data or [str(DEFAULT_CORPUS)], tax)
         try:
             summary = cross_validate(dataset, tax.ids, folds=folds, seed=seed, slice_by=slice_by,
-                                     params={"n_jobs": -1})
+                                     params={"n_jobs": -1}, taxonomy=tax)
         except KeyError as exc:
             raise RiskclsError(exc.args[0]) from None
     typer.echo(f"{folds}-fold multi-label stratified CV, {summary['n_docs']} documents, seed {seed}")
-    typer.echo(f"  {'tag':<24}{'precision':>16}{'recall':>16}{'F1':>16}{'support':>9}")
+    keyword = summary["baselines"]["keyword"]
+    typer.echo(f"  {'tag':<24}{'precision':>16}{'recall':>16}{'F1':>16}{'support':>9}"
+               f"{'keyword F1':>12}")
     for tag, m in summary["labels"].items():
         typer.echo(f"  {tag:<24}" + "".join(
             f"{m[k]['mean']:>9.3f} ±{m[k]['std']:.3f}" for k in ("precision", "recall", "f1"))
-            + f"{m['support']:>9}")
+            + f"{m['support']:>9}{keyword['labels'][tag]['f1']:>12.3f}")
     for average in ("micro", "macro", "weighted"):
         m = summary[average]
         typer.echo(f"  {average:<24}" + "".join(
-            f"{m[k]['mean']:>9.3f} ±{m[k]['std']:.3f}" for k in ("precision", "recall", "f1")))
+            f"{m[k]['mean']:>9.3f} ±{m[k]['std']:.3f}" for k in ("precision", "recall", "f1"))
+            + f"{'':>9}{keyword[average]['f1']:>12.3f}")
     if summary.get("slices"):
         typer.echo("  slices (pooled out-of-fold):")
         for value, s in summary["slices"].items():

@@ -146,9 +146,11 @@ def slices(dataset, field: str, Y, predicted, scores, tag_ids, cut) -> dict:
 
 
 def cross_validate(dataset, tag_ids: Sequence[str], *, folds: int = 5, seed: int = 0,
-                   params: dict | None = None, slice_by: str | None = None) -> dict:
+                   params: dict | None = None, slice_by: str | None = None,
+                   taxonomy: Taxonomy | None = None) -> dict:
     """Multi-label stratified k-fold of the whole training procedure (C choice and threshold tuning
-    happen inside each training fold, so nothing leaks from the test fold)."""
+    happen inside each training fold, so nothing leaks from the test fold). With a taxonomy, the
+    keyword baseline (which learns nothing) is scored on the same documents for comparison."""
     from riskcls.model import RiskTagger
 
     texts = documents(dataset)
@@ -173,6 +175,11 @@ def cross_validate(dataset, tag_ids: Sequence[str], *, folds: int = 5, seed: int
         summary[average] = {key: _mean_std([fold[average][key] for fold in per_fold])
                             for key in ("precision", "recall", "f1")}
     summary["pooled"] = metrics(Y, oof_pred, oof_scores, tag_ids, oof_cut.mean(axis=0))
+    if taxonomy is not None:
+        keyword = KeywordTagger(taxonomy=taxonomy).fit()
+        keyword_pred, keyword_scores, keyword_cut = _predict_all(keyword, texts, None)
+        summary["baselines"] = {"keyword": metrics(Y, keyword_pred, keyword_scores, tag_ids,
+                                                   keyword_cut)}
     if slice_by:
         summary["slices"] = slices(dataset, slice_by, Y, oof_pred, oof_scores, tag_ids,
                                    oof_cut.mean(axis=0))
