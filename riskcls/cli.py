@@ -328,7 +328,7 @@ def _print_metrics_table(report: dict, tag_ids: list[str]) -> None:
         for value, s in report["slices"].items():
             typer.echo(f"    {value:<22} docs {s['n_docs']:>5}  micro F1 {s['micro']['f1']:.3f}  "
                        f"false-positive tags {s['false_positive_tags']}  missed tags "
-                       f"{s['false_negative_tags']}")
+                       f"{s['false_negative_tags']}  exact match {s['exact_match']:.3f}")
 
 
 @app.command("cv")
@@ -372,7 +372,7 @@ def cv_command(
         for value, s in summary["slices"].items():
             typer.echo(f"    {value:<22} docs {s['n_docs']:>5}  micro F1 {s['micro']['f1']:.3f}  "
                        f"false-positive tags {s['false_positive_tags']}  missed tags "
-                       f"{s['false_negative_tags']}")
+                       f"{s['false_negative_tags']}  exact match {s['exact_match']:.3f}")
     if json_out:
         write_json(summary, json_out)
         typer.echo(f"wrote {json_out}")
