@@ -60,7 +60,9 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
     threshold_bounds : (float, float)
         Tuned thresholds are clipped into this range so a rare tag cannot get a degenerate one.
     min_positives : int
-        Tags with fewer training positives keep the default threshold of 0.5.
+        Tags with fewer training positives are too rare to calibrate or tune: they are given when
+        the class-weighted SVM's own margin is positive (probability sigmoid(margin), threshold
+        0.5).
     labels : sequence of str or None
         Tag ids naming the columns of Y; defaults to 0..k-1.
     random_state : int
@@ -142,11 +144,13 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
             best = int(np.argmax(ap))
             self.C_[j] = grid[best]
             self.cv_average_precision_[j] = ap[best]
+            if positives[j] < self.min_positives:
+                self.oof_proba_[:, j] = 1.0 / (1.0 + np.exp(-oof[best][:, j, 0]))
+                continue
             self.calibration_[j] = _calibrate(oof[best][:, j], Y[:, j])
             self.oof_proba_[:, j] = _sigmoid(oof[best][:, j], self.calibration_[j])
-            if positives[j] >= self.min_positives:
-                self.thresholds_[j] = _best_f1_threshold(self.oof_proba_[:, j], Y[:, j],
-                                                         self.threshold_bounds)
+            self.thresholds_[j] = _best_f1_threshold(self.oof_proba_[:, j], Y[:, j],
+                                                     self.threshold_bounds)
 
         self.features_ = self._features(min_df)
         features, _, _ = self.features_.fit_transform(texts)
