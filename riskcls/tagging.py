@@ -63,12 +63,13 @@ def tag_chunk(chunk: list[Document], model, *, threshold: float | None = None,
     passed = probs >= cut
     names = [str(c) for c in model.classes_]
     evidence = model.explain(texts, top=top) if explain else None
+    rounded = np.round(probs, 4).tolist()
     rows = []
     for i, doc in enumerate(chunk):
-        order = np.argsort(-probs[i])
-        tags = [names[j] for j in order if passed[i, j]]
+        given = np.flatnonzero(passed[i])
+        tags = [names[j] for j in given[np.argsort(-probs[i, given], kind="stable")]]
         row = {"id": doc.id, "title": doc.title, "source": doc.source, "tags": tags,
-               "scores": {names[j]: round(float(probs[i, j]), 4) for j in range(len(names))}}
+               "scores": dict(zip(names, rounded[i]))}
         if evidence is not None:
             row["evidence"] = {tag: [phrase for phrase, _ in evidence[i][tag]] for tag in tags}
         rows.append(row)
