@@ -324,11 +324,15 @@ def _print_metrics_table(report: dict, tag_ids: list[str]) -> None:
     typer.echo(f"  samples F1 {report['samples_f1']:.3f}, Hamming loss "
                f"{report['hamming_loss']:.4f}, subset accuracy {report['subset_accuracy']:.3f}")
     if report.get("slices"):
-        typer.echo("  slices:")
-        for value, s in report["slices"].items():
-            typer.echo(f"    {value:<22} docs {s['n_docs']:>5}  micro F1 {s['micro']['f1']:.3f}  "
-                       f"false-positive tags {s['false_positive_tags']}  missed tags "
-                       f"{s['false_negative_tags']}  exact match {s['exact_match']:.3f}")
+        _print_slices(report["slices"], "slices")
+
+
+def _print_slices(slices: dict, heading: str) -> None:
+    typer.echo(f"  {heading}:")
+    for value, s in slices.items():
+        typer.echo(f"    {value:<22} docs {s['n_docs']:>5}  micro F1 {s['micro']['f1']:.3f}  "
+                   f"false-positive tags {s['false_positive_tags']}  missed tags "
+                   f"{s['false_negative_tags']}  exact match {s['exact_match']:.3f}")
 
 
 @app.command("cv")
@@ -368,11 +372,7 @@ def cv_command(
             f"{m[k]['mean']:>9.3f} ±{m[k]['std']:.3f}" for k in ("precision", "recall", "f1"))
             + f"{'':>9}{keyword[average]['f1']:>12.3f}")
     if summary.get("slices"):
-        typer.echo("  slices (pooled out-of-fold):")
-        for value, s in summary["slices"].items():
-            typer.echo(f"    {value:<22} docs {s['n_docs']:>5}  micro F1 {s['micro']['f1']:.3f}  "
-                       f"false-positive tags {s['false_positive_tags']}  missed tags "
-                       f"{s['false_negative_tags']}  exact match {s['exact_match']:.3f}")
+        _print_slices(summary["slices"], "slices (pooled out-of-fold)")
     if json_out:
         write_json(summary, json_out)
         typer.echo(f"wrote {json_out}")
