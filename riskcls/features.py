@@ -4,6 +4,8 @@ weighted block for the headline and lead."""
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
@@ -86,21 +88,25 @@ class TextFeatures:
             self.lead_.vocabulary_ = {term: new for new, term in
                                       enumerate(self.lead_.get_feature_names_out()[keep])}
             self.lead_idf_ = TfidfTransformer(sublinear_tf=True).fit(lead_counts[:, keep])
+            self.lead_fast_ = _fast_counter("word", self.lead_)
+        self.fast_ = [_fast_counter(block, counter) for block, counter in self.blocks_]
         return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
 
     def transform(self, texts: list[str]):
         paragraphs, starts = split_paragraphs(texts)
         owner = _owner_matrix(starts, len(paragraphs))
         doc_parts, paragraph_parts = [], []
-        for (_, counter), tfidf in zip(self.blocks_, self.idf_):
-            paragraph_counts = counter.transform(paragraphs)
+        for (_, counter), fast, tfidf in zip(self.blocks_, self.fast_, self.idf_):
+            paragraph_counts = _counts(counter, fast, paragraphs)
             doc_parts.append(tfidf.transform(owner @ paragraph_counts))
             paragraph_parts.append(tfidf.transform(paragraph_counts))
         return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
 
     def _assemble(self, texts, doc_parts, paragraph_parts, starts, n_paragraphs):
         if self.lead_weight:
-            lead = self.lead_idf_.transform(self.lead_.transform(lead_of(texts, self.lead_words)))
+            lead_counts = _counts(self.lead_, self.lead_fast_,
+                                  lead_of(texts, self.lead_words))
+            lead = self.lead_idf_.transform(lead_counts)
             doc_parts = [*doc_parts, lead * self.lead_weight]
             paragraph_parts = [*paragraph_parts,
                                sparse.csr_matrix((n_paragraphs, lead.shape[1]), dtype=np.float32)]
@@ -122,6 +128,76 @@ class TextFeatures:
         """`phrase_names` with '' for n-grams that start or end with a stop word."""
         names = self.phrase_names()
         return np.array([name if name and _readable(name) else "" for name in names], dtype=object)
+
+
+class TokenIdCounts:
+    """Word 1-2-gram counts for a fitted CountVectorizer, without building n-gram strings: each token
+    is looked up once in a table of the vocabulary's words, and bigrams are matched as integer pairs
+    with a sorted-key search. Gives the same matrix as `counter.transform`, about twice as fast,
+    which matters because counting is most of the tagging time."""
+
+    def __init__(self, counter: CountVectorizer):
+        if tuple(counter.ngram_range) not in ((1, 1), (1, 2)):
+            raise ValueError("TokenIdCounts handles word 1-grams and 1-2-grams only")
+        self.preprocess = counter.build_preprocessor()
+        self.tokenize = counter.build_tokenizer()
+        self.dtype = counter.dtype
+        self.n_columns = len(counter.vocabulary_)
+        words: dict[str, int] = {}
+        unigram_columns: dict[int, int] = {}
+        bigram_keys, bigram_columns = [], []
+        for term, column in counter.vocabulary_.items():
+            ids = [words.setdefault(word, len(words)) for word in term.split(" ")]
+            if len(ids) == 1:
+                unigram_columns[ids[0]] = column
+            else:
+                bigram_keys.append(ids)
+                bigram_columns.append(column)
+        self.words = words
+        self.unigram = np.full(len(words) + 1, -1, dtype=np.int64)
+        for word, column in unigram_columns.items():
+            self.unigram[word] = column
+        keys = np.array([a * len(words) + b for a, b in bigram_keys], dtype=np.int64)
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.key_columns = np.array(bigram_columns, dtype=np.int64)[order]
+
+    def transform(self, documents: list[str]) -> sparse.csr_matrix:
+        lookup, unknown = self.words.get, repeat(-1)
+        flat: list[int] = []
+        lengths = np.empty(len(documents), dtype=np.int64)
+        for row, doc in enumerate(documents):
+            before = len(flat)
+            flat.extend(map(lookup, self.tokenize(self.preprocess(doc)), unknown))
+            lengths[row] = len(flat) - before
+        ids = np.fromiter(flat, dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(documents)), lengths)
+        unigram = self.unigram[ids]
+        found = unigram >= 0
+        all_rows, all_columns = [rows[found]], [unigram[found]]
+        if len(self.keys):
+            pair = (rows[1:] == rows[:-1]) & (ids[1:] >= 0) & (ids[:-1] >= 0)
+            key = ids[:-1][pair] * len(self.words) + ids[1:][pair]
+            at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            hit = self.keys[at] == key
+            all_rows.append(rows[1:][pair][hit])
+            all_columns.append(self.key_columns[at[hit]])
+        all_rows, all_columns = np.concatenate(all_rows), np.concatenate(all_columns)
+        matrix = sparse.csr_matrix((np.ones(len(all_columns), dtype=self.dtype),
+                                    (all_rows, all_columns)),
+                                   shape=(len(documents), self.n_columns))
+        matrix.sum_duplicates()
+        return matrix
+
+
+def _counts(counter: CountVectorizer, fast: TokenIdCounts | None, documents: list[str]):
+    return fast.transform(documents) if fast is not None else counter.transform(documents)
+
+
+def _fast_counter(block: str, counter: CountVectorizer) -> TokenIdCounts | None:
+    if block == "word" and tuple(counter.ngram_range) in ((1, 1), (1, 2)):
+        return TokenIdCounts(counter)
+    return None
 
 
 def _readable(phrase: str) -> bool:

@@ -68,7 +68,8 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
     random_state : int
         Seed for the folds and the solver.
     n_jobs : int or None
-        Parallel jobs (threads) over tags.
+        Parallel jobs over tags (processes: liblinear's random generator is shared by threads,
+        which made threaded fits differ from run to run).
     """
 
     def __init__(self, *, C="auto", C_grid=DEFAULT_C_GRID, word_ngram_range=(1, 2),
@@ -154,7 +155,7 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
 
         self.features_ = self._features(min_df)
         features, _, _ = self.features_.fit_transform(texts)
-        models = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        models = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_binary)(features, Y[:, j], self.C_[j], self.class_weight,
                                  self.random_state)
             for j in range(n_labels))
@@ -179,7 +180,7 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
             features = self._features(min_df)
             train_features, _, _ = features.fit_transform([texts[i] for i in train])
             test_features = features.transform([texts[i] for i in test])
-            fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            fitted = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_binary)(train_features, Y[train, j], grid[g], self.class_weight,
                                      self.random_state)
                 for g in range(len(grid)) for j in range(n_labels))
