@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -29,30 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, corpus_pieces, peak_rss_bytes  # noqa: E402
+
 CORPUS = ROOT / "labels" / "corpus"
 DEFAULT_MODEL = ROOT / "models" / "default"
 RESULTS = ROOT / "bench" / "results" / "batch_memory.json"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def corpus_pieces(corpus: Path) -> tuple[list[str], list[str]]:
-    """Titles and sentences of the shipped corpus."""
-    titles, sentences = [], []
-    for path in sorted(corpus.glob("*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                if record.get("title"):
-                    titles.append(record["title"])
-                for sentence in _SENTENCE.split(record.get("text", "")):
-                    if len(sentence.split()) >= 5:
-                        sentences.append(" ".join(sentence.split()))
-    if not sentences:
-        raise SystemExit(f"no sentences found under {corpus}")
-    return titles, sentences
 
 
 def write_documents(path: Path, n: int, titles: list[str], sentences: list[str],
@@ -103,18 +84,6 @@ def train_quick_model(target: Path) -> None:
     save_bundle(tagger, target, taxonomy=taxonomy, data_fingerprint="bench", n_docs=len(dataset))
 
 
-def _vm_hwm(pid: int) -> int:
-    """Peak resident memory in bytes of a live process since its exec (Linux), else 0."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def run_batch_process(input_path: Path, output: Path, model: Path, chunk_size: int) -> dict:
     """One `riskcls batch` subprocess: wall time, peak RSS, and its finish log event."""
     command = [sys.executable, "-m", "riskcls", "batch", "--input", str(input_path), "--output",
@@ -130,7 +99,7 @@ def run_batch_process(input_path: Path, output: Path, model: Path, chunk_size: i
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            hwm = max(hwm, _vm_hwm(process.pid))
+            hwm = max(hwm, peak_rss_bytes(process.pid))
             time.sleep(0.02)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -175,7 +144,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="riskcls-batch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        titles, sentences = corpus_pieces(CORPUS)
+        titles, sentences = corpus_pieces(CORPUS, min_words=5)
         model, model_note = get_model(args.model, work)
         results = []
         for n in sizes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import sys
@@ -17,6 +18,40 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+CORPUS = ROOT / "labels" / "corpus"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def corpus_pieces(corpus: Path = CORPUS, min_words: int = 4) -> tuple[list[str], list[str]]:
+    """Titles and sentences of the shipped corpus, to build synthetic articles from."""
+    titles, sentences = [], []
+    for path in sorted(corpus.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if record.get("title"):
+                    titles.append(record["title"])
+                sentences += [" ".join(s.split()) for s in _SENTENCE.split(record.get("text", ""))
+                              if len(s.split()) >= min_words]
+    if not sentences:
+        raise SystemExit(f"no sentences found under {corpus}")
+    return titles, sentences
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """Peak resident memory in bytes of a live process since its exec (Linux VmHWM), else 0."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def machine() -> dict:

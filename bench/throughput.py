@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -31,25 +30,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, write_result  # noqa: E402
+from common import ROOT, corpus_pieces, machine, peak_rss_bytes, write_result  # noqa: E402
 
 CORPUS = ROOT / "labels" / "corpus"
 DEFAULT_MODEL = ROOT / "models" / "default"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def corpus_pieces() -> tuple[list[str], list[str]]:
-    titles, sentences = [], []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    if record.get("title"):
-                        titles.append(record["title"])
-                    sentences += [" ".join(s.split()) for s in
-                                  _SENTENCE.split(record.get("text", "")) if len(s.split()) >= 4]
-    return titles, sentences
 
 
 def write_articles(path: Path, n: int, titles, sentences, seed: int = 0) -> dict:
@@ -92,17 +76,6 @@ def train_model(target: Path) -> None:
     train([str(CORPUS)], model_dir=target)
 
 
-def _vm_hwm(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def run_measured(command: list[str], stdout=subprocess.DEVNULL) -> dict:
     """Run a subprocess; its wall time, peak RSS and stdout/stderr text."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -115,7 +88,7 @@ def run_measured(command: list[str], stdout=subprocess.DEVNULL) -> dict:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            hwm = max(hwm, _vm_hwm(process.pid))
+            hwm = max(hwm, peak_rss_bytes(process.pid))
             time.sleep(0.02)
         wall = time.perf_counter() - started
         code = os.waitstatus_to_exitcode(status)
