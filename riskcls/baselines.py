@@ -78,10 +78,17 @@ class PriorTagger(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, Y):
-        Y = np.asarray(Y)
-        self.classes_ = np.arange(Y.shape[1])
-        self.prior_ = Y.mean(axis=0)
-        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        return self._set_prior(np.asarray(Y).mean(axis=0))
+
+    @classmethod
+    def from_frequencies(cls, frequencies, *, random_state: int = 0) -> PriorTagger:
+        """A fitted PriorTagger from known tag frequencies (e.g. a model's training prior)."""
+        return cls(random_state=random_state)._set_prior(np.asarray(frequencies, dtype=float))
+
+    def _set_prior(self, prior: np.ndarray) -> PriorTagger:
+        self.classes_ = np.arange(len(prior))
+        self.prior_ = prior
+        self.thresholds_ = np.full(len(prior), 0.5)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -84,7 +84,9 @@ def evaluate(model, dataset, taxonomy: Taxonomy, *, threshold: float | None = No
 
     keyword = KeywordTagger(taxonomy=taxonomy).fit()
     keyword_pred, keyword_scores, keyword_cut = _predict_all(keyword, texts, None)
-    prior = PriorTagger().fit(None, _training_prior(model, Y))
+    training_prior = getattr(model, "label_prior_", None)
+    prior = PriorTagger.from_frequencies(training_prior) if training_prior is not None \
+        else PriorTagger().fit(None, Y)
     prior_pred = prior.predict(texts)
     report["baselines"] = {
         "keyword": metrics(Y, keyword_pred, keyword_scores, tag_ids, keyword_cut),
@@ -96,15 +98,6 @@ def evaluate(model, dataset, taxonomy: Taxonomy, *, threshold: float | None = No
     report["_curves"] = {"Y": Y, "scores": scores, "predicted": predicted,
                          "keyword_predicted": keyword_pred}
     return report
-
-
-def _training_prior(model, Y: np.ndarray) -> np.ndarray:
-    """A 0/1 matrix whose column means are the model's training tag frequencies (or the data's)."""
-    prior = getattr(model, "label_prior_", None)
-    if prior is None:
-        return Y
-    scale = 10_000
-    return (np.arange(scale)[:, None] < np.round(np.asarray(prior) * scale)[None, :]).astype(int)
 
 
 def worst_errors(model, dataset, texts, Y, predicted, scores, tag_ids, n_errors: int) -> dict:

@@ -26,3 +26,8 @@ def test_prior_tagger_uses_tag_frequencies():
     assert prior.predict_proba(["x", "y"]).tolist() == [[0.9, 0.0], [0.9, 0.0]]
     predicted = prior.predict(["x"] * 1000)
     assert 0.85 < predicted[:, 0].mean() < 0.95 and predicted[:, 1].sum() == 0
+
+
+def test_prior_tagger_from_known_frequencies():
+    prior = PriorTagger.from_frequencies([0.25, 0.0])
+    assert prior.predict_proba(["x"]).tolist() == [[0.25, 0.0]]
