@@ -176,7 +176,11 @@ def model_card(manifest: dict, taxonomy: Taxonomy) -> str:
         f"- Sources: {', '.join(manifest['training'].get('sources', [])) or 'n/a'}",
         f"- Taxonomy: {len(taxonomy)} tags, sha256 `{taxonomy.digest()[:16]}`",
         "",
-        "## Cross-validated metrics (out-of-fold, thresholds tuned inside each fold)",
+        "## Cross-validated metrics",
+        "",
+        "Out-of-fold scores from the training run's own folds; each fold is judged with thresholds",
+        "tuned on the other folds. C and the calibration were chosen on the same folds, so these are",
+        "slightly optimistic; `riskcls cv` repeats the whole procedure inside each fold.",
     ]
     per_tag = manifest.get("cv_metrics", {}).get("labels", {})
     if per_tag:
