@@ -37,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    RESULTS,
     ROOT,
     machine,
     peak_rss_mb,
@@ -374,6 +375,7 @@ def main(argv=None) -> int:
         report["sets"][name] = entry
         write_result(args.name, report)
     path = write_result(args.name, report)
+    (RESULTS / f"{args.name}.partial.json").unlink(missing_ok=True)
     print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
