@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, corpus_pieces, peak_rss_bytes  # noqa: E402
+from common import ROOT, corpus_pieces, run_measured  # noqa: E402
 
 CORPUS = ROOT / "labels" / "corpus"
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -88,31 +88,14 @@ def run_batch_process(input_path: Path, output: Path, model: Path, chunk_size: i
     """One `riskcls batch` subprocess: wall time, peak RSS, and its finish log event."""
     command = [sys.executable, "-m", "riskcls", "batch", "--input", str(input_path), "--output",
                str(output), "--model", str(model), "--chunk-size", str(chunk_size), "--log-json"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    with tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=err)
-        hwm = 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            hwm = max(hwm, peak_rss_bytes(process.pid))
-            time.sleep(0.02)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        log = err.read().decode("utf-8", "replace")
-    if process.returncode not in (0, 3):
-        raise SystemExit(f"riskcls batch failed with exit code {process.returncode}:\n{log[-3000:]}")
+    result = run_measured(command)
+    log = result["stderr"]
+    if result["code"] not in (0, 3):
+        raise SystemExit(f"riskcls batch failed with exit code {result['code']}:\n{log[-3000:]}")
     finish = next(json.loads(line) for line in reversed(log.splitlines())
                   if line.startswith("{") and '"event": "finish"' in line)
-    # ru_maxrss is in KiB on Linux, bytes on macOS
-    peak = hwm or usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return {"exit_code": process.returncode, "wall_s": round(wall, 2),
-            "peak_rss_mb": round(peak / 2**20, 1), "finish": finish}
+    return {"exit_code": result["code"], "wall_s": round(result["wall_s"], 2),
+            "peak_rss_mb": round(result["peak_rss_mb"], 1), "finish": finish}
 
 
 def count_rows(output: Path) -> int:

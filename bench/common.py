@@ -9,7 +9,9 @@ import platform
 import re
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +54,30 @@ def peak_rss_bytes(pid: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def run_measured(command: list[str], stdout=subprocess.DEVNULL) -> dict:
+    """Run a subprocess; its wall time, peak RSS and stdout/stderr text."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        hwm = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            hwm = max(hwm, peak_rss_bytes(process.pid))
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        out.seek(0)
+        peak = hwm or usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        return {"code": code, "wall_s": wall, "peak_rss_mb": peak / 2**20,
+                "stderr": err.read().decode("utf-8", "replace"),
+                "stdout_tail": out.read()[-4000:].decode("utf-8", "replace")}
 
 
 def machine() -> dict:

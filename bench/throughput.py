@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, corpus_pieces, machine, peak_rss_bytes, write_result  # noqa: E402
+from common import ROOT, corpus_pieces, machine, run_measured, write_result  # noqa: E402
 
 CORPUS = ROOT / "labels" / "corpus"
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -74,30 +73,6 @@ def train_model(target: Path) -> None:
 
     print("no models/default: training one with `riskcls train` defaults ...", flush=True)
     train([str(CORPUS)], model_dir=target)
-
-
-def run_measured(command: list[str], stdout=subprocess.DEVNULL) -> dict:
-    """Run a subprocess; its wall time, peak RSS and stdout/stderr text."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
-        hwm = 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            hwm = max(hwm, peak_rss_bytes(process.pid))
-            time.sleep(0.02)
-        wall = time.perf_counter() - started
-        code = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        out.seek(0)
-        peak = hwm or usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-        return {"code": code, "wall_s": wall, "peak_rss_mb": peak / 2**20,
-                "stderr": err.read().decode("utf-8", "replace"),
-                "stdout_tail": out.read()[-4000:].decode("utf-8", "replace")}
 
 
 def api_worker(path: Path, model_path: Path) -> None:
