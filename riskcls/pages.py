@@ -2,8 +2,9 @@
 
 Scraped pages interleave articles with furniture: outlet names, "2 hours ago" lines, "- Reuters"
 bylines, "Related Articles", "Comments", sharing and sign-up prompts. Furniture lines separate the
-articles; each block between them is an article whose first short line is its headline. A text with
-no furniture is one article.
+articles; each block between them is an article whose first short line is its headline, and a block
+with no headline (text after an "Advertisement" line or a share bar) continues the article before
+it. A text with no furniture is one article.
 """
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ def split_page(text: str) -> list[Article]:
         article = _headline_and_body(block)
         if pending_title and not article.title:
             article = Article(title=pending_title, text=article.text)
+        elif not article.title and articles and not pending_title:
+            previous = articles[-1]
+            articles[-1] = Article(previous.title, _tidy(f"{previous.text}\n\n{article.text}"))
+            continue
         pending_title = ""
         articles.append(article)
     return articles

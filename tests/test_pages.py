@@ -132,3 +132,13 @@ def test_splitter_on_shuffled_page_parts(lines):
     for article in articles:
         assert "Comments" not in article.text.split("\n")
         assert "2 hours ago" not in article.text.split("\n")
+
+
+def test_an_advert_or_share_bar_inside_an_article_does_not_split_it():
+    page = (f"Container traffic jumps at the port\n{BODY_A}\nAdvertisement\n{BODY_B}\n"
+            f"Share this article\n{BODY_C}\nRelated Articles\n\nMetro Wire\n2 hours ago\n"
+            f"Heirloom wheat brings queues to a bakery\n{BODY_C}\n")
+    articles = split_page(page)
+    assert [a.title for a in articles] == ["Container traffic jumps at the port",
+                                          "Heirloom wheat brings queues to a bakery"]
+    assert BODY_A in articles[0].text and BODY_B in articles[0].text and BODY_C in articles[0].text
