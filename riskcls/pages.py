@@ -38,7 +38,8 @@ _UI_PHRASES = re.compile(
     r"sign up\b.*|subscribe\b.*|newsletter\b.*|most (?:read|popular|viewed)|trending(?: now)?|"
     r"recommended(?: for you)?|see also|you may also like|follow us\b.*|click here\b.*|"
     r"opens new tab|loading\W*|skip to (?:main )?content|back to top|top stories|"
-    r"log ?in|register|menu|search|home)$",
+    r"log ?in|register|menu|search|home|listen to this article|save|print|email|add to myft|"
+    r"read next|\d+\s+min(?:ute)?s?\s+read|(?:photo(?:graph)?|image|picture|credit)s?\s*:.{0,80})$",
     re.I,
 )
 

@@ -103,7 +103,8 @@ def test_article_without_headline_keeps_all_text():
 def test_furniture_lines():
     for line in ("2 hours ago", "an hour ago", "- Reuters", "Related Articles", "Comments",
                  "No comments yet...", "Try Our AI Features", "Explore what Daily8 AI can do for you:",
-                 "By Jane Doe", "Published 3 days ago", "Advertisement"):
+                 "By Jane Doe", "Published 3 days ago", "Advertisement", "Listen to this article",
+                 "4 min read", "Photograph: Anna Berg/Reuters", "Save"):
         assert is_furniture(line), line
     for line in (BODY_A, "Tariffs rise again", "Comments from the minister drew criticism."):
         assert not is_furniture(line), line
