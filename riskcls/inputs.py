@@ -23,6 +23,8 @@ from riskcls.readers import (
 
 STDIN = "-"
 DEFAULT_MAX_BYTES = 20_000_000
+TEXT_FIELDS = ("text", "body", "content", "article")
+TITLE_FIELDS = ("title", "headline")
 
 
 @dataclass
@@ -182,16 +184,18 @@ def _documents_from_records(path: Path, max_bytes: int | None) -> Iterator[Docum
             yield entry
             continue
         line, record = entry
-        text = record.get("text")
+        text = _first_field(record, TEXT_FIELDS)
         if not isinstance(text, str) or not text.strip():
-            yield Problem(source, line, "record has no 'text' (empty or missing)")
+            yield Problem(source, line, "record has no 'text' (empty or missing; also looked for "
+                                        f"{', '.join(TEXT_FIELDS[1:])})")
             continue
         if max_bytes is not None and len(text.encode("utf-8")) > max_bytes:
             yield Problem(source, line, f"record text is over the --max-bytes limit of {max_bytes}")
             continue
-        title = record.get("title")
+        title = _first_field(record, TITLE_FIELDS)
         record_id = record.get("id")
-        extra = {k: v for k, v in record.items() if k not in ("id", "title", "text", "labels")}
+        extra = {k: v for k, v in record.items()
+                 if k not in ("id", "labels", *TEXT_FIELDS, *TITLE_FIELDS)}
         yield Document(
             id=str(record_id) if record_id not in (None, "") else content_id(text),
             title=title if isinstance(title, str) else "",
@@ -199,3 +203,13 @@ def _documents_from_records(path: Path, max_bytes: int | None) -> Iterator[Docum
             source=f"{source}:{line}",
             extra=extra,
         )
+
+
+def _first_field(record: dict, names: tuple[str, ...]):
+    """The first of `names` present with a non-empty value, so records from other tools that call
+    the text 'body' or 'content' (or the title 'headline') are read as they are."""
+    for name in names:
+        value = record.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None

@@ -81,3 +81,13 @@ def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "open", deny, raising=False)
     docs, problems = split(list(iter_documents([str(target)])))
     assert docs == [] and "Permission denied" in problems[0].message
+
+
+def test_records_with_body_or_content_and_headline_fields(tmp_path):
+    path = tmp_path / "other.jsonl"
+    path.write_text('{"id": "b1", "headline": "Ports busy", "body": "Traffic rose."}\n'
+                    '{"id": "b2", "content": "Second story."}\n{"id": "b3", "summary": "x"}\n')
+    docs, problems = split(list(iter_documents([str(path)])))
+    assert [(d.id, d.title, d.text) for d in docs] == [("b1", "Ports busy", "Traffic rose."),
+                                                      ("b2", "", "Second story.")]
+    assert problems[0].line == 3 and "no 'text'" in problems[0].message
