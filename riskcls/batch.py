@@ -109,6 +109,7 @@ from riskcls.inputs import (
     Document,
     documents_from_file,
     iter_input_files,
+    iter_named_input_files,
 )
 from riskcls.paths import DEFAULT_MODEL
 from riskcls.readers import Problem
@@ -599,7 +600,7 @@ class _Run:
         return any(real == own or real.startswith(own + os.sep) for own in self.own)
 
     def process(self, inputs: list[str], ledger: Ledger, summary: BatchSummary) -> None:
-        for item in iter_input_files(inputs):
+        for item, name in iter_named_input_files(inputs):
             if isinstance(item, Problem):
                 self._problem(item, ledger, summary)
             elif item == STDIN:
@@ -609,7 +610,7 @@ class _Run:
                 summary.ignored_outputs += 1
             else:
                 for entry in documents_from_file(item, split_pages=self.split_pages,
-                                                 max_bytes=self.max_bytes):
+                                                 max_bytes=self.max_bytes, name=name):
                     if isinstance(entry, Problem):
                         self._problem(entry, ledger, summary)
                     else:

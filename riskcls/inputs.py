@@ -41,27 +41,45 @@ class Document:
 def iter_input_files(inputs: Iterable[str]) -> Iterator[Path | str | Problem]:
     """Files behind the inputs, in order: folders walked recursively (hidden entries skipped, symlink
     loops reported), glob patterns expanded, '-' passed through."""
+    for item, _ in iter_named_input_files(inputs):
+        yield item
+
+
+def iter_named_input_files(inputs: Iterable[str]
+                           ) -> Iterator[tuple[Path | str | Problem, str | None]]:
+    """Like `iter_input_files`, each file paired with the name its documents' ids start with: its
+    path relative to the folder given (so same-named files in different sub-folders stay apart),
+    else its file name."""
     for item in inputs:
         if item == STDIN:
-            yield STDIN
+            yield STDIN, "stdin"
             continue
         path = Path(item)
         if path.is_dir():
-            yield from _walk(path)
+            yield from _named(_walk(path), path)
         elif path.exists() or path.is_symlink():
-            yield path
+            yield path, path.name
         elif glob.has_magic(item):
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
-                yield Problem(item, None, "pattern matched no files")
+                yield Problem(item, None, "pattern matched no files"), None
             for match in matches:
                 match_path = Path(match)
                 if match_path.is_dir():
-                    yield from _walk(match_path)
+                    yield from _named(_walk(match_path), match_path)
                 else:
-                    yield match_path
+                    yield match_path, match_path.name
         else:
-            yield Problem(item, None, "no such file or folder")
+            yield Problem(item, None, "no such file or folder"), None
+
+
+def _named(found: Iterable[Path | Problem], root: Path
+           ) -> Iterator[tuple[Path | Problem, str | None]]:
+    for entry in found:
+        if isinstance(entry, Problem):
+            yield entry, None
+        else:
+            yield entry, entry.relative_to(root).as_posix()
 
 
 def _walk(root: Path) -> Iterator[Path | Problem]:
@@ -104,20 +122,22 @@ def iter_documents(inputs: Iterable[str], *, split_pages: bool = True,
                    max_bytes: int | None = DEFAULT_MAX_BYTES, stdin=None
                    ) -> Iterator[Document | Problem]:
     """Documents from every input, or a Problem for each file, line or row that cannot be used."""
-    for item in iter_input_files(inputs):
+    for item, name in iter_named_input_files(inputs):
         if isinstance(item, Problem):
             yield item
         elif item == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
             yield from _documents_from_text_bytes(stream.read(), "<stdin>", "stdin", split_pages)
         else:
-            yield from documents_from_file(item, split_pages=split_pages, max_bytes=max_bytes)
+            yield from documents_from_file(item, split_pages=split_pages, max_bytes=max_bytes,
+                                           name=name)
 
 
 def documents_from_file(path: Path, *, split_pages: bool = True,
-                        max_bytes: int | None = DEFAULT_MAX_BYTES
+                        max_bytes: int | None = DEFAULT_MAX_BYTES, name: str | None = None
                         ) -> Iterator[Document | Problem]:
-    """Documents in one file (a text file or page, or a record file)."""
+    """Documents in one file (a text file or page, or a record file); a text file's documents get
+    ids from `name` (default: the file name), with #N per article of a split page."""
     source = str(path)
     kind = kind_of(path)
     if kind is None:
@@ -144,7 +164,7 @@ def documents_from_file(path: Path, *, split_pages: bool = True,
     except (OSError, EOFError) as exc:
         yield Problem(source, None, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
         return
-    yield from _documents_from_text(text, source, path.name, split_pages)
+    yield from _documents_from_text(text, source, name or path.name, split_pages)
 
 
 def _documents_from_text_bytes(data: bytes, source: str, stem: str, split_pages: bool

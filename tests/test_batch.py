@@ -122,8 +122,8 @@ def _mixed_inputs(root: Path) -> dict:
     (bad / "broken.jsonl.gz").write_bytes(b"this is not gzip data")
     (bad / "loop").symlink_to(bad, target_is_directory=True)
     (bad / "self.txt").symlink_to(bad / "self.txt")
-    ids = {"a.txt", "page.txt#1", "page.txt#2", "c.html", "d.md.gz", "d0", "d1", "d2", "c1", "c2",
-           "d10", "d11", "d20", "d21"}
+    ids = {"news/a.txt", "news/page.txt#1", "news/page.txt#2", "news/c.html", "news/d.md.gz", "d0",
+           "d1", "d2", "c1", "c2", "d10", "d11", "d20", "d21"}
     reasons = {
         ("r.jsonl", 4): "malformed JSON", ("r.jsonl", 5): "undecodable bytes",
         ("r.jsonl", 6): "no 'text'", ("r.jsonl", 7): "expected a JSON object",
@@ -199,7 +199,7 @@ def test_run_tags_good_inputs_and_reports_every_bad_one(tmp_path, model_dir, unr
         assert set(row) >= {"id", "title", "source", "tags", "scores", "model", "pass", "run"}
         assert row["model"] == fingerprint and row["source"]
         assert set(row["scores"]) == {"military_conflict", "trade_war", "sanctions"}
-    assert {r["source"].rsplit("/", 1)[-1] for r in rows if r["id"].startswith("page")} == {
+    assert {r["source"].rsplit("/", 1)[-1] for r in rows if r["id"].startswith("news/page")} == {
         "page.txt#1", "page.txt#2"}
 
     errors = _errors(out)

@@ -91,3 +91,13 @@ def test_records_with_body_or_content_and_headline_fields(tmp_path):
     assert [(d.id, d.title, d.text) for d in docs] == [("b1", "Ports busy", "Traffic rose."),
                                                       ("b2", "", "Second story.")]
     assert problems[0].line == 3 and "no 'text'" in problems[0].message
+
+
+def test_ids_of_files_in_sub_folders_are_their_relative_paths(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "story.txt").write_text(ARTICLE)
+    docs, _ = split(list(iter_documents([str(tmp_path)])))
+    assert [d.id for d in docs] == ["a/story.txt", "b/story.txt"]
+    docs, _ = split(list(iter_documents([str(tmp_path / "a" / "story.txt")])))
+    assert [d.id for d in docs] == ["story.txt"]
