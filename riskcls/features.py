@@ -124,10 +124,16 @@ class TextFeatures:
             names.append(self.lead_.get_feature_names_out())
         return np.concatenate(names).astype(object)
 
-    def readable_phrases(self) -> np.ndarray:
-        """`phrase_names` with '' for n-grams that start or end with a stop word."""
-        names = self.phrase_names()
-        return np.array([name if name and _readable(name) else "" for name in names], dtype=object)
+    def phrase_index(self) -> tuple[np.ndarray, list[str]]:
+        """For each column the id of its readable word n-gram (-1 for character n-grams and
+        n-grams that start or end with a stop word), and the phrases by id; a phrase in both the
+        article and the lead block has one id. Computed once, then kept."""
+        if getattr(self, "phrase_index_", None) is None:
+            ids: dict[str, int] = {}
+            column_ids = [ids.setdefault(name, len(ids)) if name and _readable(name) else -1
+                          for name in self.phrase_names()]
+            self.phrase_index_ = (np.array(column_ids, dtype=np.int64), list(ids))
+        return self.phrase_index_
 
 
 class TokenIdCounts:

@@ -58,11 +58,13 @@ def tag_chunk(chunk: list[Document], model, *, threshold: float | None = None,
               explain: bool = False, top: int = 5) -> list[dict]:
     """Rows for one chunk of documents, vectorised in a single pass through the model."""
     texts = [compose(doc.title, doc.text) for doc in chunk]
-    probs = model.predict_proba(texts)
+    if explain:
+        probs, evidence = model.predict_with_evidence(texts, threshold=threshold, top=top)
+    else:
+        probs, evidence = model.predict_proba(texts), None
     cut = model.thresholds_ if threshold is None else np.full(len(model.classes_), threshold)
     passed = probs >= cut
     names = [str(c) for c in model.classes_]
-    evidence = model.explain(texts, top=top) if explain else None
     rounded = np.round(probs, 4).tolist()
     rows = []
     for i, doc in enumerate(chunk):

@@ -107,3 +107,12 @@ def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
     stats = _with_paragraph_stats(np.zeros((3, 1)), paragraph_margins, np.array([0, 3, 4]))
     # [article, best, second best, share positive, lead] per document
     assert stats[:, 0, :].tolist() == [[0, 3, 2, 1, 1], [0, 5, 4, 1, 5], [0, 4, 4, 1, 4]]
+
+
+def test_predict_with_evidence_gives_evidence_for_given_tags_only(fitted_tagger):
+    texts = ["Washington raised tariffs on steel imports today.", "The museum opened on sunday."]
+    probs, evidence = fitted_tagger.predict_with_evidence(texts, top=3)
+    assert (probs == fitted_tagger.predict_proba(texts)).all()
+    assert list(evidence[0]) == ["trade_war"] and evidence[1] == {}
+    [explained] = fitted_tagger.explain(texts[:1], top=3, tags=["trade_war"])
+    assert evidence[0]["trade_war"] == explained["trade_war"]
