@@ -39,19 +39,23 @@ class KeywordTagger(ClassifierMixin, BaseEstimator):
     def _cut(self) -> float:
         return 1.0 - np.exp(-float(self.min_hits)) - 1e-9
 
+    def matches(self, doc: str) -> list[list[str]]:
+        """Every phrase occurrence in one document, per tag ([] where an exclusion term occurs)."""
+        lowered = str(doc).lower()
+        return [[] if pattern is None or (exclusion is not None and exclusion.search(lowered))
+                else pattern.findall(lowered)
+                for pattern, exclusion in zip(self.patterns_, self.exclusions_)]
+
     def hits(self, X) -> np.ndarray:
         """Number of phrase matches per document and tag (0 where an exclusion term occurs)."""
-        counts = np.zeros((len(X), len(self.classes_)), dtype=np.int32)
-        for i, doc in enumerate(X):
-            lowered = str(doc).lower()
-            for j, (pattern, exclusion) in enumerate(zip(self.patterns_, self.exclusions_)):
-                if pattern is None or (exclusion is not None and exclusion.search(lowered)):
-                    continue
-                counts[i, j] = len(pattern.findall(lowered))
-        return counts
+        return np.array([[len(found) for found in self.matches(doc)] for doc in X],
+                        dtype=np.int32).reshape(len(X), len(self.classes_))
+
+    def proba_from_hits(self, hits: np.ndarray) -> np.ndarray:
+        return 1.0 - np.exp(-np.asarray(hits, dtype=float))
 
     def predict_proba(self, X) -> np.ndarray:
-        return 1.0 - np.exp(-self.hits(X).astype(float))
+        return self.proba_from_hits(self.hits(X))
 
     def predict(self, X, threshold: float | None = None) -> np.ndarray:
         cut = self.thresholds_ if threshold is None else threshold
@@ -59,15 +63,8 @@ class KeywordTagger(ClassifierMixin, BaseEstimator):
 
     def matched_phrases(self, doc: str) -> dict[str, list[str]]:
         """The phrases that matched in one document, per tag: the keyword tagger's evidence."""
-        lowered = doc.lower()
-        found = {}
-        for tag, pattern, exclusion in zip(self.classes_, self.patterns_, self.exclusions_):
-            if pattern is None or (exclusion is not None and exclusion.search(lowered)):
-                continue
-            matches = sorted(set(pattern.findall(lowered)))
-            if matches:
-                found[str(tag)] = matches
-        return found
+        return {str(tag): sorted(set(found))
+                for tag, found in zip(self.classes_, self.matches(doc)) if found}
 
 
 class PriorTagger(ClassifierMixin, BaseEstimator):

@@ -82,22 +82,27 @@ def evaluate(model, dataset, taxonomy: Taxonomy, *, threshold: float | None = No
               "on_training_data": on_training_data, "note": ABSENT_NOTE}
     report.update(metrics(Y, predicted, scores, tag_ids, cut))
 
-    keyword = KeywordTagger(taxonomy=taxonomy).fit()
-    keyword_pred, keyword_scores, keyword_cut = _predict_all(keyword, texts, None)
     training_prior = getattr(model, "label_prior_", None)
     prior = PriorTagger.from_frequencies(training_prior) if training_prior is not None \
         else PriorTagger().fit(None, Y)
     prior_pred = prior.predict(texts)
     report["baselines"] = {
-        "keyword": metrics(Y, keyword_pred, keyword_scores, tag_ids, keyword_cut),
+        "keyword": keyword_metrics(taxonomy, texts, Y, tag_ids),
         "prior": metrics(Y, prior_pred, prior.predict_proba(texts), tag_ids, prior.thresholds_),
     }
     report["errors"] = worst_errors(model, dataset, texts, Y, predicted, scores, tag_ids, n_errors)
     if slice_by:
         report["slices"] = slices(dataset, slice_by, Y, predicted, scores, tag_ids, cut)
-    report["_curves"] = {"Y": Y, "scores": scores, "predicted": predicted,
-                         "keyword_predicted": keyword_pred}
+    report["_curves"] = {"Y": Y, "scores": scores, "predicted": predicted}
     return report
+
+
+def keyword_metrics(taxonomy: Taxonomy, texts: list[str], Y: np.ndarray,
+                    tag_ids: Sequence[str]) -> dict:
+    """The keyword baseline's figures on the same documents (it learns nothing, so no folds)."""
+    keyword = KeywordTagger(taxonomy=taxonomy).fit()
+    predicted, scores, cut = _predict_all(keyword, texts, None)
+    return metrics(Y, predicted, scores, tag_ids, cut)
 
 
 def worst_errors(model, dataset, texts, Y, predicted, scores, tag_ids, n_errors: int) -> dict:
@@ -169,10 +174,7 @@ def cross_validate(dataset, tag_ids: Sequence[str], *, folds: int = 5, seed: int
                             for key in ("precision", "recall", "f1")}
     summary["pooled"] = metrics(Y, oof_pred, oof_scores, tag_ids, oof_cut.mean(axis=0))
     if taxonomy is not None:
-        keyword = KeywordTagger(taxonomy=taxonomy).fit()
-        keyword_pred, keyword_scores, keyword_cut = _predict_all(keyword, texts, None)
-        summary["baselines"] = {"keyword": metrics(Y, keyword_pred, keyword_scores, tag_ids,
-                                                   keyword_cut)}
+        summary["baselines"] = {"keyword": keyword_metrics(taxonomy, texts, Y, tag_ids)}
     if slice_by:
         summary["slices"] = slices(dataset, slice_by, Y, oof_pred, oof_scores, tag_ids,
                                    oof_cut.mean(axis=0))

@@ -96,9 +96,10 @@ def keyword_rows(documents: Iterable, taxonomy) -> Iterator[dict]:
     for index, item in enumerate(documents):
         doc = as_document(item, index)
         text = compose(doc.title, doc.text)
-        probs = keyword.predict_proba([text])[0]
-        matched = keyword.matched_phrases(text)
-        tags = [names[j] for j in np.argsort(-probs) if probs[j] >= keyword.thresholds_[j]]
+        found = keyword.matches(text)
+        probs = keyword.proba_from_hits([len(phrases) for phrases in found])
+        tags = [names[j] for j in np.argsort(-probs, kind="stable")
+                if probs[j] >= keyword.thresholds_[j]]
         yield {"id": doc.id, "title": doc.title, "source": doc.source, "tags": tags,
                "scores": {names[j]: round(float(probs[j]), 4) for j in range(len(names))},
-               "evidence": {tag: matched.get(tag, []) for tag in tags}}
+               "evidence": {tag: sorted(set(found[names.index(tag)])) for tag in tags}}
