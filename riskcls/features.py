@@ -1,229 +1,355 @@
-"""Text features for RiskTagger: TF-IDF of the whole article and of each of its paragraphs, from a
-single tokenising pass (article counts are the sum of its paragraphs' counts), plus a separately
-weighted block for the headline and lead."""
+"""Text features for RiskTagger: TF-IDF of the whole article and of each of its paragraphs, plus a
+separately weighted block for the headline and lead, all from one tokenising pass over the text.
+
+Tagging speed is bounded by how fast text becomes token ids, so tokenising avoids regular
+expressions: plain-ASCII text (nearly all English news) is lower-cased and split at every character
+that is not a letter or digit by one `bytes.translate` and `split`; other text gets its accents
+stripped first (NFKD) and falls back to a Unicode regular expression with the same rule. Each token is
+looked up once; word pairs are counted as integer pairs in numpy, never as strings.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from itertools import repeat
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 PARAGRAPH_MIN_WORDS = 12
+NEWLINE = -2
+UNKNOWN = -1
+_NEWLINE_TOKEN = b"\x01"
+_ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_ASCII_TABLE = bytes(
+    c + 32 if 65 <= c <= 90 else c if c in _ALNUM or c == 10 else 32 for c in range(256))
+_UNICODE_TOKEN = re.compile(r"[^\W_]+|\n")
 
 
-def split_paragraphs(texts: list[str], min_words: int = PARAGRAPH_MIN_WORDS
-                     ) -> tuple[list[str], np.ndarray]:
-    """All paragraphs of all texts in order, and the index where each text's paragraphs start.
+def tokens(text: str) -> list[bytes]:
+    """Lower-cased runs of letters and digits, accents stripped, as UTF-8 bytes; each line break
+    becomes a separate marker token so paragraphs can be found from the token stream."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        if not text.isascii():
+            return [_NEWLINE_TOKEN if t == "\n" else t.encode("utf-8")
+                    for t in _UNICODE_TOKEN.findall(text.lower())]
+    return text.encode("ascii").translate(_ASCII_TABLE).replace(b"\n", b" \x01 ").split()
+
+
+class _Encoded:
+    """A batch of texts as one stream of word ids (UNKNOWN for unseen words) with, for each token,
+    its document, its paragraph and its position in the document; and where each document's
+    paragraphs start."""
+
+    def __init__(self, texts: list[str], lookup, min_words: int):
+        flat: list[int] = []
+        extend, unknown = flat.extend, repeat(UNKNOWN)
+        lengths = np.empty(len(texts), dtype=np.int64)
+        for row, text in enumerate(texts):
+            before = len(flat)
+            extend(map(lookup, tokens(text), unknown))
+            lengths[row] = len(flat) - before
+        ids = np.fromiter(flat, dtype=np.int64, count=len(flat))
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        is_newline = ids == NEWLINE
+        line_start = np.empty(len(ids), dtype=bool)
+        if len(ids):
+            line_start[0] = True
+            line_start[1:] = is_newline[:-1] | (doc[1:] != doc[:-1])
+        line_of = np.cumsum(line_start) - 1
+        words = ~is_newline
+        words_per_line = np.bincount(line_of[words], minlength=int(line_start.sum()))
+        paragraph_of_line, self.starts, self.n_paragraphs = _paragraphs(
+            doc[line_start], words_per_line, len(texts), min_words)
+        self.n_docs = len(texts)
+        self.ids = ids[words]
+        self.doc = doc[words]
+        self.paragraph = paragraph_of_line[line_of[words]]
+        first = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.doc, minlength=len(texts)), out=first[1:])
+        self.position = np.arange(len(self.ids), dtype=np.int64) - first[self.doc]
+
+
+def _paragraphs(line_doc: np.ndarray, words_per_line: np.ndarray, n_docs: int, min_words: int
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Paragraph number of each line, each document's first paragraph and the number of paragraphs.
     Lines shorter than `min_words` (headlines, datelines) join the paragraph after them, so the
-    first paragraph is the headline with the lead. Every text has at least one paragraph."""
-    paragraphs: list[str] = []
-    starts = np.zeros(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        starts[i] = len(paragraphs)
-        pending = ""
-        produced = 0
-        for line in text.split("\n"):
-            line = line.strip()
-            if not line:
-                continue
-            pending = f"{pending} {line}" if pending else line
-            if len(pending.split()) >= min_words:
-                paragraphs.append(pending)
-                pending = ""
-                produced += 1
+    first paragraph is the headline with the lead; a short last line joins the paragraph before
+    it. Every document has at least one paragraph, even an empty one."""
+    counts = words_per_line.tolist()
+    bounds = np.searchsorted(line_doc, np.arange(n_docs + 1)).tolist()
+    paragraph_of_line = [0] * len(counts)
+    starts = [0] * n_docs
+    number = 0
+    for d in range(n_docs):
+        starts[d] = number
+        pending, produced, first, end = 0, False, bounds[d], bounds[d + 1]
+        for line in range(first, end):
+            pending += counts[line]
+            if pending >= min_words:
+                paragraph_of_line[first:line + 1] = [number] * (line + 1 - first)
+                number += 1
+                produced = True
+                pending, first = 0, line + 1
+        if first < end:
+            paragraph_of_line[first:end] = [number - 1 if produced else number] * (end - first)
         if not produced:
-            paragraphs.append(pending)
-        elif pending:
-            paragraphs[-1] = f"{paragraphs[-1]} {pending}"
-    return paragraphs, starts
+            number += 1
+    return (np.array(paragraph_of_line, dtype=np.int64), np.array(starts, dtype=np.int64),
+            number)
 
 
-def lead_of(texts: list[str], n_words: int) -> list[str]:
-    """The headline and opening words of each text: where a salient theme shows first."""
-    return [" ".join(text.split()[:n_words]) for text in texts]
+class _PairTable:
+    """Integer keys -> their positions, as an open-addressing hash table probed with vectorised
+    numpy steps: looking up every word pair of a batch this way is several times faster than a
+    binary search over the sorted keys, and counting pairs is much of tagging time."""
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray):
+        self.bits = max(4, int(np.ceil(np.log2(2 * len(keys) + 1))))
+        self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.values = np.full(1 << self.bits, -1, dtype=np.int64)
+        mask = (1 << self.bits) - 1
+        pending = np.arange(len(keys))
+        slot = self._slots(keys)
+        while len(pending):
+            free = self.keys[slot[pending]] == -1
+            _, first = np.unique(slot[pending[free]], return_index=True)
+            placed = pending[free][first]
+            self.keys[slot[placed]] = keys[placed]
+            self.values[slot[placed]] = placed
+            pending = pending[self.keys[slot[pending]] != keys[pending]]
+            slot[pending] = (slot[pending] + 1) & mask
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        hashed = keys.astype(np.uint64) * self._MULTIPLIER
+        return (hashed >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def positions(self, queries: np.ndarray) -> np.ndarray:
+        """Each query's position among the keys, -1 where it is not one."""
+        found = np.full(len(queries), -1, dtype=np.int64)
+        mask = (1 << self.bits) - 1
+        pending = np.arange(len(queries))
+        slot = self._slots(queries)
+        while len(pending):
+            stored = self.keys[slot]
+            hit = stored == queries[pending]
+            found[pending[hit]] = self.values[slot[hit]]
+            go_on = ~hit & (stored != -1)
+            pending, slot = pending[go_on], (slot[go_on] + 1) & mask
+        return found
+
+
+class _NgramBlock:
+    """One vocabulary of word 1-2-grams over a word table, with its IDF weights. Bigrams are kept
+    as sorted integer keys (first word x table size + second word)."""
+
+    def __init__(self, unigrams: np.ndarray, bigram_first: np.ndarray, bigram_second: np.ndarray,
+                 idf: np.ndarray, n_words: int):
+        keys = bigram_first * n_words + bigram_second
+        order = np.argsort(keys)
+        self.unigrams = unigrams
+        self.bigram_keys = keys[order]
+        self.n_words = n_words
+        self.idf = np.concatenate([idf[:len(unigrams)], idf[len(unigrams):][order]]
+                                  ).astype(np.float32)
+        self.column_of_word = np.full(n_words + 1, -1, dtype=np.int64)
+        self.column_of_word[unigrams] = np.arange(len(unigrams))
+        self.bigram_table = _PairTable(self.bigram_keys)
+
+    @classmethod
+    def learn(cls, stream: tuple, n_words: int, n_docs: int, min_df: int, max_df: float
+              ) -> _NgramBlock:
+        """The terms of a token stream whose document frequency is within [min_df, max_df x
+        documents] (all terms seen, if that leaves none)."""
+        ids, doc, pair = stream
+        known = ids >= 0
+        unigrams, unigram_df = _document_frequency(ids[known], doc[known])
+        bigrams, bigram_df = _document_frequency(ids[:-1][pair] * n_words + ids[1:][pair],
+                                                 doc[1:][pair])
+        df = np.concatenate([unigram_df, bigram_df])
+        keep = (df >= min_df) & (df <= max(max_df * n_docs, min_df))
+        if not keep.any():
+            keep = df > 0
+        keep_uni, keep_bi = keep[:len(unigrams)], keep[len(unigrams):]
+        idf = np.log((1 + n_docs) / (1 + df[keep])) + 1
+        return cls(unigrams[keep_uni], bigrams[keep_bi] // n_words, bigrams[keep_bi] % n_words,
+                   idf, n_words)
+
+    def words_used(self) -> np.ndarray:
+        return np.concatenate([self.unigrams, self.bigram_keys // self.n_words,
+                               self.bigram_keys % self.n_words])
+
+    def renumbered(self, renumber: np.ndarray, n_words: int) -> _NgramBlock:
+        """The same block over a smaller word table (old word id -> new via `renumber`)."""
+        first, second = np.divmod(self.bigram_keys, self.n_words)
+        return _NgramBlock(renumber[self.unigrams], renumber[first], renumber[second], self.idf,
+                           n_words)
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.unigrams) + len(self.bigram_keys)
+
+    def columns(self, ids: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        """Columns of the tokens' unigrams, then of the bigrams of the consecutive tokens flagged
+        in `pair` (-1: not in the vocabulary)."""
+        bigram = self.bigram_table.positions(ids[:-1][pair] * self.n_words + ids[1:][pair])
+        return np.concatenate([self.column_of_word[ids],
+                               np.where(bigram >= 0, bigram + len(self.unigrams), -1)])
+
+    def names(self, words: list[str]) -> list[str]:
+        first, second = np.divmod(self.bigram_keys, self.n_words)
+        return [words[w] for w in self.unigrams] + [f"{words[a]} {words[b]}"
+                                                    for a, b in zip(first, second)]
+
+
+def _tfidf(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], idf: np.ndarray,
+           lead_start: int | None = None, lead_weight: float = 1.0) -> sparse.csr_matrix:
+    """Sublinear TF-IDF of terms counted per row (one entry per occurrence; column -1 is skipped),
+    each row scaled to unit length — or, with `lead_start`, the row's columns before it to unit
+    length and those from it on to length `lead_weight`."""
+    keep = columns >= 0
+    matrix = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32),
+                                (rows[keep], columns[keep])), shape=shape)
+    matrix.sum_duplicates()  # also sorts each row's columns, so a row's lead part comes last
+    data = matrix.data
+    np.log(data, out=data)
+    data += 1
+    data *= idf[matrix.indices]
+    starts = matrix.indptr[:-1]
+    weights = np.ones(shape[0], dtype=np.float32)
+    if lead_start is not None:
+        article_entries = _segment_sums(matrix.indices < lead_start, starts)
+        starts = np.column_stack([starts, starts + article_entries]).ravel()
+        weights = np.column_stack([weights, np.full(shape[0], lead_weight, np.float32)]).ravel()
+    norms = np.sqrt(_segment_sums(data * data, starts))
+    scale = np.divide(weights, norms, out=np.zeros_like(norms), where=norms > 0)
+    data *= np.repeat(scale, np.diff(np.append(starts, len(data))))
+    return matrix
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of `values` over the segments that begin at `starts` (non-decreasing; the last runs
+    to the end); empty segments sum to 0."""
+    if not len(values):
+        return np.zeros(len(starts), dtype=values.dtype if values.dtype != bool else np.int64)
+    values = values.astype(np.int64) if values.dtype == bool else values
+    sums = np.add.reduceat(values, np.minimum(starts, len(values) - 1))
+    sums[np.diff(np.append(starts, len(values))) == 0] = 0
+    return sums
+
+
+def _pairs(ids: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Consecutive tokens of the same group (paragraph or document) that are both known words."""
+    return (group[1:] == group[:-1]) & (ids[1:] >= 0) & (ids[:-1] >= 0)
+
+
+def _document_frequency(keys: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and the number of documents each occurs in."""
+    order = np.lexsort((doc, keys))
+    keys, doc = keys[order], doc[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (doc[1:] != doc[:-1])
+    return np.unique(keys[first], return_counts=True)
 
 
 class TextFeatures:
     """Fitted feature blocks. `transform` returns the article matrix, the paragraph matrix and the
-    paragraph start of each article; both matrices share one column space."""
+    paragraph start of each article; both matrices share one column space (the lead block's columns
+    are empty in the paragraph matrix).
 
-    def __init__(self, *, word_ngram_range=(1, 2), char_ngram_range=None, lead_words=60,
-                 lead_weight=0.5, min_df=2, max_df=0.9):
-        self.word_ngram_range = tuple(word_ngram_range)
-        self.char_ngram_range = tuple(char_ngram_range) if char_ngram_range else None
+    Word 1-2-grams, counted within a paragraph for the article and paragraph blocks and within the
+    first `lead_words` tokens for the lead block; a term is kept when it occurs in at least `min_df`
+    and at most `max_df` x documents training articles."""
+
+    def __init__(self, *, lead_words: int = 60, lead_weight: float = 0.5, min_df: int = 2,
+                 max_df: float = 0.9, min_paragraph_words: int = PARAGRAPH_MIN_WORDS):
         self.lead_words = lead_words
         self.lead_weight = lead_weight
         self.min_df = min_df
         self.max_df = max_df
-
-    def _counter(self, **kwargs) -> CountVectorizer:
-        return CountVectorizer(strip_accents="unicode", dtype=np.float32, **kwargs)
+        self.min_paragraph_words = min_paragraph_words
 
     def fit_transform(self, texts: list[str]):
-        paragraphs, starts = split_paragraphs(texts)
-        owner = _owner_matrix(starts, len(paragraphs))
-        self.blocks_ = [("word", self._counter(ngram_range=self.word_ngram_range))]
-        if self.char_ngram_range:
-            self.blocks_.append(("char", self._counter(analyzer="char_wb",
-                                                       ngram_range=self.char_ngram_range)))
-        self.idf_ = []
-        doc_parts, paragraph_parts = [], []
-        for _, counter in self.blocks_:
-            paragraph_counts = counter.fit_transform(paragraphs)
-            doc_counts = owner @ paragraph_counts
-            keep = _frequent_columns(doc_counts, self.min_df, self.max_df)
-            counter.vocabulary_ = {term: new for new, term in
-                                   enumerate(counter.get_feature_names_out()[keep])}
-            doc_counts, paragraph_counts = doc_counts[:, keep], paragraph_counts[:, keep]
-            tfidf = TfidfTransformer(sublinear_tf=True).fit(doc_counts)
-            self.idf_.append(tfidf)
-            doc_parts.append(tfidf.transform(doc_counts))
-            paragraph_parts.append(tfidf.transform(paragraph_counts))
+        seen: dict[bytes, int] = {_NEWLINE_TOKEN: NEWLINE}
+
+        def learn(token: bytes, _unknown: int) -> int:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = len(seen) - 1
+            return found
+
+        encoded = _Encoded(texts, learn, self.min_paragraph_words)
+        n_words, n_docs = len(seen) - 1, len(texts)
+        blocks = [_NgramBlock.learn(self._article_stream(encoded), n_words, n_docs, self.min_df,
+                                    self.max_df)]
         if self.lead_weight:
-            self.lead_ = self._counter(ngram_range=self.word_ngram_range, min_df=1)
-            lead_counts = self.lead_.fit_transform(lead_of(texts, self.lead_words))
-            keep = _frequent_columns(lead_counts, self.min_df, 1.0)
-            self.lead_.vocabulary_ = {term: new for new, term in
-                                      enumerate(self.lead_.get_feature_names_out()[keep])}
-            self.lead_idf_ = TfidfTransformer(sublinear_tf=True).fit(lead_counts[:, keep])
-            self.lead_fast_ = _fast_counter("word", self.lead_)
-        self.fast_ = [_fast_counter(block, counter) for block, counter in self.blocks_]
-        return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
+            blocks.append(_NgramBlock.learn(self._lead_stream(encoded), n_words, n_docs,
+                                            self.min_df, 1.0))
+        used = np.unique(np.concatenate([block.words_used() for block in blocks]))
+        renumber = np.full(n_words, -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        self.blocks_ = [block.renumbered(renumber, len(used)) for block in blocks]
+        token_of = {index: token for token, index in seen.items()}
+        self.lookup_ = {token_of[w]: i for i, w in enumerate(used)}
+        self.lookup_[_NEWLINE_TOKEN] = NEWLINE
+        self.words_ = [token_of[w].decode("utf-8") for w in used]
+        self.idf_ = np.concatenate([block.idf for block in self.blocks_])
+        return self.transform(texts)
+
+    @staticmethod
+    def _article_stream(encoded: _Encoded) -> tuple:
+        return encoded.ids, encoded.doc, _pairs(encoded.ids, encoded.paragraph)
+
+    def _lead_stream(self, encoded: _Encoded) -> tuple:
+        in_lead = encoded.position < self.lead_words
+        ids, doc = encoded.ids[in_lead], encoded.doc[in_lead]
+        return ids, doc, _pairs(ids, doc)
 
     def transform(self, texts: list[str]):
-        paragraphs, starts = split_paragraphs(texts)
-        owner = _owner_matrix(starts, len(paragraphs))
-        doc_parts, paragraph_parts = [], []
-        for (_, counter), fast, tfidf in zip(self.blocks_, self.fast_, self.idf_):
-            paragraph_counts = _counts(counter, fast, paragraphs)
-            doc_parts.append(tfidf.transform(owner @ paragraph_counts))
-            paragraph_parts.append(tfidf.transform(paragraph_counts))
-        return self._assemble(texts, doc_parts, paragraph_parts, starts, len(paragraphs))
-
-    def _assemble(self, texts, doc_parts, paragraph_parts, starts, n_paragraphs):
+        encoded = _Encoded(texts, self.lookup_.get, self.min_paragraph_words)
+        article = self.blocks_[0]
+        ids, doc, pair = self._article_stream(encoded)
+        columns = article.columns(ids, pair)
+        n_columns = sum(block.n_columns for block in self.blocks_)
+        paragraph_rows = np.concatenate([encoded.paragraph, encoded.paragraph[1:][pair]])
+        paragraphs = _tfidf(paragraph_rows, columns, (encoded.n_paragraphs, n_columns),
+                            self.idf_)
+        doc_rows = [doc, doc[1:][pair]]
         if self.lead_weight:
-            lead_counts = _counts(self.lead_, self.lead_fast_,
-                                  lead_of(texts, self.lead_words))
-            lead = self.lead_idf_.transform(lead_counts)
-            doc_parts = [*doc_parts, lead * self.lead_weight]
-            paragraph_parts = [*paragraph_parts,
-                               sparse.csr_matrix((n_paragraphs, lead.shape[1]), dtype=np.float32)]
-        return (sparse.hstack(doc_parts, format="csr", dtype=np.float32),
-                sparse.hstack(paragraph_parts, format="csr", dtype=np.float32), starts)
+            ids, lead_doc, pair = self._lead_stream(encoded)
+            lead_columns = self.blocks_[1].columns(ids, pair)
+            columns = np.concatenate([columns, np.where(lead_columns >= 0,
+                                                        lead_columns + article.n_columns, -1)])
+            doc_rows += [lead_doc, lead_doc[1:][pair]]
+        articles = _tfidf(np.concatenate(doc_rows), columns, (encoded.n_docs, n_columns),
+                          self.idf_, article.n_columns if self.lead_weight else None,
+                          self.lead_weight)
+        return articles, paragraphs, encoded.starts
 
     def phrase_names(self) -> np.ndarray:
-        """One entry per column: the word n-gram for word and lead columns, '' for character ones."""
-        names = []
-        for block, counter in self.blocks_:
-            vocabulary = counter.get_feature_names_out()
-            names.append(vocabulary if block == "word"
-                         else np.full(len(vocabulary), "", dtype=object))
-        if self.lead_weight:
-            names.append(self.lead_.get_feature_names_out())
-        return np.concatenate(names).astype(object)
+        """One entry per column: its word n-gram."""
+        return np.array([name for block in self.blocks_ for name in block.names(self.words_)],
+                        dtype=object)
 
     def phrase_index(self) -> tuple[np.ndarray, list[str]]:
-        """For each column the id of its readable word n-gram (-1 for character n-grams and
-        n-grams that start or end with a stop word), and the phrases by id; a phrase in both the
-        article and the lead block has one id. Computed once, then kept."""
+        """For each column the id of its readable word n-gram (-1 for n-grams that start or end with
+        a stop word or are a single character), and the phrases by id; a phrase in both the article
+        and the lead block has one id. Computed once, then kept."""
         if getattr(self, "phrase_index_", None) is None:
             ids: dict[str, int] = {}
-            column_ids = [ids.setdefault(name, len(ids)) if name and _readable(name) else -1
+            column_ids = [ids.setdefault(name, len(ids)) if _readable(name) else -1
                           for name in self.phrase_names()]
             self.phrase_index_ = (np.array(column_ids, dtype=np.int64), list(ids))
         return self.phrase_index_
 
 
-class TokenIdCounts:
-    """Word 1-2-gram counts for a fitted CountVectorizer, without building n-gram strings: each token
-    is looked up once in a table of the vocabulary's words, and bigrams are matched as integer pairs
-    with a sorted-key search. Gives the same matrix as `counter.transform`, about twice as fast,
-    which matters because counting is most of the tagging time."""
-
-    def __init__(self, counter: CountVectorizer):
-        if tuple(counter.ngram_range) not in ((1, 1), (1, 2)):
-            raise ValueError("TokenIdCounts handles word 1-grams and 1-2-grams only")
-        self.preprocess = counter.build_preprocessor()
-        self.tokenize = counter.build_tokenizer()
-        self.dtype = counter.dtype
-        self.n_columns = len(counter.vocabulary_)
-        words: dict[str, int] = {}
-        unigram_columns: dict[int, int] = {}
-        bigram_keys, bigram_columns = [], []
-        for term, column in counter.vocabulary_.items():
-            ids = [words.setdefault(word, len(words)) for word in term.split(" ")]
-            if len(ids) == 1:
-                unigram_columns[ids[0]] = column
-            else:
-                bigram_keys.append(ids)
-                bigram_columns.append(column)
-        self.words = words
-        self.unigram = np.full(len(words) + 1, -1, dtype=np.int64)
-        for word, column in unigram_columns.items():
-            self.unigram[word] = column
-        keys = np.array([a * len(words) + b for a, b in bigram_keys], dtype=np.int64)
-        order = np.argsort(keys)
-        self.keys = keys[order]
-        self.key_columns = np.array(bigram_columns, dtype=np.int64)[order]
-
-    def transform(self, documents: list[str]) -> sparse.csr_matrix:
-        lookup, unknown = self.words.get, repeat(-1)
-        flat: list[int] = []
-        lengths = np.empty(len(documents), dtype=np.int64)
-        for row, doc in enumerate(documents):
-            before = len(flat)
-            flat.extend(map(lookup, self.tokenize(self.preprocess(doc)), unknown))
-            lengths[row] = len(flat) - before
-        ids = np.fromiter(flat, dtype=np.int64, count=len(flat))
-        rows = np.repeat(np.arange(len(documents)), lengths)
-        unigram = self.unigram[ids]
-        found = unigram >= 0
-        all_rows, all_columns = [rows[found]], [unigram[found]]
-        if len(self.keys):
-            pair = (rows[1:] == rows[:-1]) & (ids[1:] >= 0) & (ids[:-1] >= 0)
-            key = ids[:-1][pair] * len(self.words) + ids[1:][pair]
-            at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-            hit = self.keys[at] == key
-            all_rows.append(rows[1:][pair][hit])
-            all_columns.append(self.key_columns[at[hit]])
-        all_rows, all_columns = np.concatenate(all_rows), np.concatenate(all_columns)
-        matrix = sparse.csr_matrix((np.ones(len(all_columns), dtype=self.dtype),
-                                    (all_rows, all_columns)),
-                                   shape=(len(documents), self.n_columns))
-        matrix.sum_duplicates()
-        return matrix
-
-
-def _counts(counter: CountVectorizer, fast: TokenIdCounts | None, documents: list[str]):
-    return fast.transform(documents) if fast is not None else counter.transform(documents)
-
-
-def _fast_counter(block: str, counter: CountVectorizer) -> TokenIdCounts | None:
-    if block == "word" and tuple(counter.ngram_range) in ((1, 1), (1, 2)):
-        return TokenIdCounts(counter)
-    return None
-
-
 def _readable(phrase: str) -> bool:
     words = phrase.split()
-    return bool(words) and words[0] not in ENGLISH_STOP_WORDS and words[-1] not in ENGLISH_STOP_WORDS
-
-
-def _owner_matrix(starts: np.ndarray, n_paragraphs: int) -> sparse.csr_matrix:
-    """A documents x paragraphs 0/1 matrix: which paragraphs make up each document."""
-    counts = np.diff(np.append(starts, n_paragraphs))
-    rows = np.repeat(np.arange(len(starts)), counts)
-    return sparse.csr_matrix((np.ones(n_paragraphs, dtype=np.float32),
-                              (rows, np.arange(n_paragraphs))), shape=(len(starts), n_paragraphs))
-
-
-def _frequent_columns(doc_counts, min_df: int, max_df: float) -> np.ndarray:
-    """Columns whose document frequency is within [min_df, max_df x documents]."""
-    df = np.asarray((doc_counts > 0).sum(axis=0)).ravel()
-    ceiling = max_df * doc_counts.shape[0] if isinstance(max_df, float) else max_df
-    keep = (df >= min_df) & (df <= max(ceiling, min_df))
-    if not keep.any():
-        keep = df > 0
-    return np.flatnonzero(keep)
+    return (bool(words) and words[0] not in ENGLISH_STOP_WORDS
+            and words[-1] not in ENGLISH_STOP_WORDS and len(phrase) > 1)

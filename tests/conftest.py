@@ -69,7 +69,7 @@ def fitted_tagger(corpus):
     from riskcls.model import RiskTagger
 
     texts, Y, tags = corpus
-    return RiskTagger(labels=tags, char_ngram_range=None, cv=3).fit(texts, Y)
+    return RiskTagger(labels=tags, cv=3).fit(texts, Y)
 
 
 def write_jsonl(path, records):

@@ -70,7 +70,7 @@ def other_model_dir(tmp_path_factory):
     from riskcls.model import RiskTagger
 
     texts, Y, tags = make_corpus(n_per_theme=10, seed=1)
-    tagger = RiskTagger(labels=tags, char_ngram_range=None, cv=3).fit(texts, Y)
+    tagger = RiskTagger(labels=tags, cv=3).fit(texts, Y)
     return _bundle(tagger, tmp_path_factory.mktemp("models") / "other")
 
 
@@ -256,6 +256,20 @@ def test_new_file_is_picked_up(tmp_path, model_dir):
         "d5", "d6", "d7", "d8", "late.txt"}
     _assert_exactly_once(out, {f"d{i}" for i in range(9)} | {"late.txt"},
                          _fingerprint(model_dir))
+
+
+def test_worker_processes_tag_each_document_once_with_the_same_tags(tmp_path, model_dir):
+    inputs = tmp_path / "in"
+    _write_jsonl(inputs / "day1.jsonl", [_record(i) for i in range(25)])
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    run_batch([str(inputs)], alone, model=model_dir, chunk_size=10, log=_quiet())
+    summary = run_batch([str(inputs)], together, model=model_dir, chunk_size=10, jobs=2,
+                        log=_quiet())
+    assert summary.tagged == 25
+    _assert_exactly_once(together, {f"d{i}" for i in range(25)}, _fingerprint(model_dir))
+    strip = ("run",)
+    assert [{k: v for k, v in r.items() if k not in strip} for r in _rows(together)] == \
+        [{k: v for k, v in r.items() if k not in strip} for r in _rows(alone)]
 
 
 def test_same_id_with_new_content_is_tagged_again(tmp_path, model_dir):

@@ -97,7 +97,7 @@ def test_cross_validation_reports_mean_and_std(labelled_file, taxonomy):
     dataset = load_labelled([labelled_file], taxonomy)
     ids = ["military_conflict", "trade_war", "sanctions"]
     summary = cross_validate(dataset, ids, folds=3, seed=0,
-                             params={"char_ngram_range": None, "cv": 2})
+                             params={"cv": 2})
     for tag in ids:
         assert 0.5 < summary["labels"][tag]["f1"]["mean"] <= 1.0
     assert summary["pooled"]["labels"]["sanctions"]["support"] == 12
