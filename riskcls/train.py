@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from riskcls.bundle import BundleError, read_manifest, save_bundle
+from riskcls.bundle import FORMAT_VERSION, BundleError, read_manifest, save_bundle
 from riskcls.data import documents, label_matrix, load_labelled
 from riskcls.evaluate import metrics
 from riskcls.model import RiskTagger
@@ -48,6 +48,8 @@ def staleness(model_dir: str | Path, dataset, taxonomy: Taxonomy) -> str | None:
         manifest = read_manifest(model_dir)
     except BundleError:
         return "no usable model yet"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return "the model format changed"
     if manifest.get("taxonomy", {}).get("sha256") != taxonomy.digest():
         return "the taxonomy changed"
     if manifest.get("training", {}).get("data_fingerprint") != data_fingerprint(dataset):
@@ -62,8 +64,6 @@ def staleness(model_dir: str | Path, dataset, taxonomy: Taxonomy) -> str | None:
 def out_of_fold_metrics(tagger: RiskTagger, Y: np.ndarray) -> dict:
     """Metrics from the out-of-fold scores kept by fit, each fold's documents judged with thresholds
     tuned on the other folds only, so no document is scored by a threshold it helped choose."""
-    from riskcls.model import _best_f1_threshold
-
     scores = tagger.oof_proba_
     folds = tagger.oof_fold_
     predicted = np.zeros_like(Y)
@@ -72,10 +72,9 @@ def out_of_fold_metrics(tagger: RiskTagger, Y: np.ndarray) -> dict:
         inside, outside = folds == fold, folds != fold
         for j in range(Y.shape[1]):
             if Y[outside, j].sum() >= tagger.min_positives:
-                cut = _best_f1_threshold(scores[outside, j], Y[outside, j],
-                                         tagger.threshold_bounds)
+                cut = tagger.tune_threshold(scores[outside, j], Y[outside, j])
             else:
-                cut = 0.5
+                cut = tagger.thresholds_[j]
             cuts[inside, j] = cut
             predicted[inside, j] = scores[inside, j] >= cut
     tag_ids = [str(c) for c in tagger.classes_]

@@ -71,7 +71,7 @@ def test_evidence_lists_phrases_that_raised_the_score(fitted_tagger):
 
 def test_drops_into_sklearn_cross_validation(corpus):
     texts, Y, tags = corpus
-    scores = cross_val_score(RiskTagger(C=1.0, char_ngram_range=None, cv=2), np.array(texts), Y,
+    scores = cross_val_score(RiskTagger(C=1.0, cv=2), np.array(texts), Y,
                              cv=KFold(3, shuffle=True, random_state=0))
     assert scores.mean() > 0.8
 
@@ -79,7 +79,7 @@ def test_drops_into_sklearn_cross_validation(corpus):
 def test_tag_without_positives_is_never_predicted(corpus):
     texts, Y, tags = corpus
     Y = np.hstack([Y, np.zeros((len(Y), 1), dtype=int)])
-    tagger = RiskTagger(labels=tags + ["empty"], char_ngram_range=None, cv=2).fit(texts, Y)
+    tagger = RiskTagger(labels=tags + ["empty"], cv=2).fit(texts, Y)
     assert tagger.predict(texts)[:, -1].sum() == 0
 
 
@@ -91,13 +91,24 @@ def test_rejects_a_single_string_and_mismatched_shapes(corpus):
         RiskTagger().fit(texts[:5], Y)
 
 
-def test_best_f1_threshold_is_bounded_and_separates():
+def test_best_f1_threshold_separates_and_reports_its_f1():
     probs = np.array([0.9, 0.8, 0.7, 0.2, 0.1, 0.05])
     y = np.array([1, 1, 1, 0, 0, 0])
-    cut = _best_f1_threshold(probs, y, (0.1, 0.9))
-    assert 0.2 < cut <= 0.7
-    degenerate = _best_f1_threshold(np.array([0.05, 0.04, 0.01]), np.array([1, 1, 0]), (0.1, 0.9))
-    assert degenerate == pytest.approx(0.1)
+    cut, f1 = _best_f1_threshold(probs, y)
+    assert 0.2 < cut <= 0.7 and f1 == pytest.approx(1.0)
+
+
+def test_threshold_rules_and_bounds():
+    probs = np.array([0.9, 0.8, 0.6, 0.55, 0.2, 0.1])
+    y = np.array([1, 1, 0, 1, 0, 0])  # best F1 6/7 when the top four are given
+    assert RiskTagger(threshold_rule="max_f1").tune_threshold(probs, y) == \
+        pytest.approx((0.55 + 0.2) / 2)
+    assert RiskTagger(threshold_rule="half_f1").tune_threshold(probs, y) == pytest.approx(3 / 7)
+    low = RiskTagger(threshold_rule="max_f1", threshold_bounds=(0.1, 0.9))
+    assert low.tune_threshold(np.array([0.05, 0.04, 0.01]), np.array([1, 1, 0])) == \
+        pytest.approx(0.1)
+    with pytest.raises(ValueError, match="threshold_rule"):
+        RiskTagger(threshold_rule="nope").tune_threshold(probs, y)
 
 
 def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
@@ -116,3 +127,45 @@ def test_predict_with_evidence_gives_evidence_for_given_tags_only(fitted_tagger)
     assert list(evidence[0]) == ["trade_war"] and evidence[1] == {}
     [explained] = fitted_tagger.explain(texts[:1], top=3, tags=["trade_war"])
     assert evidence[0]["trade_war"] == explained["trade_war"]
+
+
+def _rare_tag_corpus(seed=0):
+    """Two common tags and four rare ones (3 articles each), every theme with its own words."""
+    rng = np.random.default_rng(seed)
+    filler = ("market officials said the report on monday showed prices and trading volumes "
+              "in the region were steady while analysts expected more data next week").split()
+    themes = {"tariffs": 30, "troops": 30, "rye": 3, "palladium": 3, "naphtha": 3, "propane": 3}
+    texts, rows = [], []
+    for j, (word, count) in enumerate(themes.items()):
+        for _ in range(count):
+            words = list(rng.choice(filler, 40)) + [word] * 4 + [f"{word}s", f"{word} output"]
+            rng.shuffle(words)
+            texts.append(" ".join(words))
+            rows.append([int(k == j) for k in range(len(themes))])
+    for _ in range(30):
+        texts.append(" ".join(rng.choice(filler, 45)))
+        rows.append([0] * len(themes))
+    return texts, np.array(rows), list(themes)
+
+
+def test_rare_tags_share_one_calibration_and_threshold_and_are_still_given():
+    texts, Y, tags = _rare_tag_corpus()
+    tagger = RiskTagger(labels=tags, cv=3, C_grid=(0.5,), min_positives=5).fit(texts, Y)
+    rare = [tags.index(t) for t in ("rye", "palladium", "naphtha", "propane")]
+    assert len(set(tagger.thresholds_[rare])) == 1
+    assert tagger.calibration_[rare].any(axis=1).all()
+    new = ["the market report said rye output rose while rye prices held", "troops moved in"]
+    predicted = tagger.predict(new)
+    assert predicted[0, tags.index("rye")] == 1 and predicted[0].sum() == 1
+    assert predicted[1, tags.index("troops")] == 1 and predicted[1, rare].sum() == 0
+
+
+def test_best_mean_f1_threshold_weighs_every_tag_alike():
+    from riskcls.model import _best_mean_f1_threshold
+
+    probs = np.array([[0.9, 0.30], [0.8, 0.05], [0.2, 0.25], [0.1, 0.02]])
+    Y = np.array([[1, 1], [1, 0], [0, 1], [0, 0]])
+    # one cut keeps both positives of the second tag and nothing else
+    cut, mean_f1 = _best_mean_f1_threshold(probs, Y)
+    assert 0.2 < cut < 0.25 and mean_f1 == pytest.approx(1.0)
+    assert ((probs >= cut) == Y.astype(bool)).all()

@@ -4,7 +4,7 @@ from riskcls.bundle import read_manifest
 from riskcls.data import load_labelled
 from riskcls.train import data_fingerprint, staleness, train
 
-FAST = {"char_ngram_range": None, "cv": 2, "C_grid": (0.5,)}
+FAST = {"cv": 2, "C_grid": (0.5,)}
 
 
 def test_train_saves_a_bundle_with_cv_metrics_and_skips_when_current(labelled_file, tmp_path,
@@ -36,6 +36,19 @@ def test_staleness_follows_data_and_taxonomy(labelled_file, tmp_path, taxonomy):
     from riskcls.taxonomy import load_taxonomy
 
     assert staleness(model_dir, dataset, load_taxonomy(other)) == "the taxonomy changed"
+
+
+def test_a_bundle_of_an_older_format_is_stale(labelled_file, tmp_path, taxonomy):
+    import json
+
+    model_dir = tmp_path / "m"
+    dataset = load_labelled([labelled_file], taxonomy)
+    train([labelled_file], model_dir=model_dir, params=FAST, n_jobs=1)
+    manifest_path = model_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 1
+    manifest_path.write_text(json.dumps(manifest))
+    assert staleness(model_dir, dataset, taxonomy) == "the model format changed"
 
 
 def taxonomy_path_text(taxonomy):
