@@ -85,6 +85,7 @@ Test hooks: ``RISKCLS_BATCH_CRASH_AT=<point>:<n>`` SIGKILLs the process at ``<po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -511,8 +512,10 @@ def new_run_id() -> str:
 
 class _Run:
     def __init__(self, *, run_id: str, output: Path, state: Path, tagger, max_bytes: int | None,
-                 chunk_size: int, threshold: float | None, log: BatchLog, split_pages: bool):
+                 chunk_size: int, threshold: float | None, log: BatchLog, split_pages: bool,
+                 pool=None):
         self.run_id = run_id
+        self.pool = pool
         self.output = output
         self.state = state
         self.tagger = tagger
@@ -677,7 +680,8 @@ class _Run:
         untagged = 0
         if self.docs:
             name = f"tags-{self.fingerprint}-p{pass_}-{self.run_id}-{self.seq:06d}.jsonl"
-            rows = tag_chunk([doc for doc, _ in self.docs], self.tagger, threshold=self.threshold)
+            rows = tag_chunk([doc for doc, _ in self.docs], self.tagger, threshold=self.threshold,
+                             pool=self.pool)
             lines = []
             for row in rows:
                 row["model"] = self.fingerprint
@@ -734,8 +738,9 @@ def run_batch(inputs: Iterable[str], output: str | Path, *, model: str | Path = 
               state: str | Path | None = None, retag: bool = False,
               max_bytes: int | None = DEFAULT_MAX_BYTES, chunk_size: int = DEFAULT_BATCH_CHUNK,
               threshold: float | None = None, split_pages: bool = True,
-              log: BatchLog | None = None) -> BatchSummary:
+              log: BatchLog | None = None, jobs: int = 1) -> BatchSummary:
     """Tag every new document under `inputs` into `output` exactly once (see the module docstring).
+    `jobs` > 1 (or -1: all cores) scores each chunk in that many worker processes.
     Raises BatchLocked if another run holds the state, RiskclsError for fatal problems."""
     inputs = list(inputs)
     if not inputs:
@@ -750,6 +755,19 @@ def run_batch(inputs: Iterable[str], output: str | Path, *, model: str | Path = 
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RiskclsError(f"cannot create {exc.filename}: {exc.strerror}") from None
+    from riskcls.tagging import TaggingPool, load_model, resolve_jobs
+
+    tagger = load_model(model)
+    # workers start before the lock is taken and the ledger opened, so they hold neither
+    pool = TaggingPool(tagger, jobs) if resolve_jobs(jobs) > 1 else None
+    with pool if pool is not None else contextlib.nullcontext():
+        return _locked_run(inputs, output, state, model, tagger, pool, retag=retag,
+                           max_bytes=max_bytes, chunk_size=chunk_size, threshold=threshold,
+                           split_pages=split_pages, log=log)
+
+
+def _locked_run(inputs, output: Path, state: Path, model, tagger, pool, *, retag, max_bytes,
+                chunk_size, threshold, split_pages, log) -> BatchSummary:
     run_id = new_run_id()
     lock = StateLock(state, run_id)
     lock.acquire()
@@ -761,11 +779,9 @@ def run_batch(inputs: Iterable[str], output: str | Path, *, model: str | Path = 
                       level="warning", pid=lock.stale.get("pid"), run=lock.stale.get("run_id"))
         ledger = Ledger(state / LEDGER_FILE)
         _bind_output(ledger, output, state)
-        from riskcls.tagging import load_model
-
-        tagger = load_model(model)
         run = _Run(run_id=run_id, output=output, state=state, tagger=tagger, max_bytes=max_bytes,
-                   chunk_size=chunk_size, threshold=threshold, log=log, split_pages=split_pages)
+                   chunk_size=chunk_size, threshold=threshold, log=log, split_pages=split_pages,
+                   pool=pool)
         recovered = run.recover(ledger)
         pass_ = ledger.current_pass(run.fingerprint, new=retag)
         started_at = _now()

@@ -3,6 +3,10 @@ Documents are tagged in chunks so any number can stream through with flat memory
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
+import signal
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -39,29 +43,101 @@ def as_document(item, index: int = 0) -> Document:
     raise TypeError(f"cannot tag a {type(item).__name__}; pass strings, dicts or Documents")
 
 
+def resolve_jobs(jobs: int) -> int:
+    """Worker processes for `jobs`: itself when positive, all cores for -1 (and n+1 for -n)."""
+    cores = os.cpu_count() or 1
+    return max(1, jobs if jobs > 0 else cores + 1 + jobs)
+
+
+_WORKER_MODEL = None
+
+
+def _set_worker_model(model) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _score(model, texts: list[str], threshold: float | None, explain: bool, top: int):
+    if explain:
+        return model.predict_with_evidence(texts, threshold=threshold, top=top)
+    return model.predict_proba(texts), None
+
+
+def _score_in_worker(task):
+    return _score(_WORKER_MODEL, *task)
+
+
+class TaggingPool:
+    """Worker processes that each hold the model and score a share of every chunk, so tagging uses
+    several cores. On Linux the workers are forked after the model is loaded, so it is neither
+    copied nor pickled; elsewhere it is pickled to each worker once. Use as a context manager."""
+
+    def __init__(self, model, jobs: int = -1):
+        self.model = model
+        self.jobs = resolve_jobs(jobs)
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._pool = multiprocessing.get_context(method).Pool(
+            self.jobs, initializer=_set_worker_model, initargs=(model,))
+
+    def score(self, texts: list[str], threshold: float | None = None, explain: bool = False,
+              top: int = 5):
+        """Probabilities (documents x tags) and, with explain, evidence — as the model gives
+        them, computed in `jobs` parts."""
+        size = -(-len(texts) // self.jobs)
+        parts = [texts[i:i + size] for i in range(0, len(texts), size)] or [texts]
+        results = self._pool.map(_score_in_worker,
+                                 [(part, threshold, explain, top) for part in parts])
+        probs = np.vstack([p for p, _ in results])
+        evidence = [e for _, part in results for e in part] if explain else None
+        return probs, evidence
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.score(texts)[0]
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is not None:
+            self._pool.terminate()
+        self.close()
+
+
 def iter_tagged(documents: Iterable, model=None, *, threshold: float | None = None,
-                explain: bool = False, top: int = 5, chunk_size: int = DEFAULT_CHUNK
-                ) -> Iterator[dict]:
-    """Tag a stream of documents lazily, one chunk at a time; yields one row per document."""
+                explain: bool = False, top: int = 5, chunk_size: int = DEFAULT_CHUNK,
+                jobs: int = 1) -> Iterator[dict]:
+    """Tag a stream of documents lazily, one chunk at a time; yields one row per document.
+    `jobs` > 1 (or -1: all cores) scores each chunk in that many worker processes."""
     model = model if model is not None else load_model()
     iterator = iter(documents)
-    offset = 0
-    while True:
-        chunk = [as_document(item, offset + i) for i, item in enumerate(islice(iterator, chunk_size))]
-        if not chunk:
-            return
-        offset += len(chunk)
-        yield from tag_chunk(chunk, model, threshold=threshold, explain=explain, top=top)
+    pool = TaggingPool(model, jobs) if resolve_jobs(jobs) > 1 else None
+    with pool if pool is not None else contextlib.nullcontext():
+        offset = 0
+        while True:
+            chunk = [as_document(item, offset + i)
+                     for i, item in enumerate(islice(iterator, chunk_size))]
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield from tag_chunk(chunk, model, threshold=threshold, explain=explain, top=top,
+                                 pool=pool)
 
 
 def tag_chunk(chunk: list[Document], model, *, threshold: float | None = None,
-              explain: bool = False, top: int = 5) -> list[dict]:
-    """Rows for one chunk of documents, vectorised in a single pass through the model."""
+              explain: bool = False, top: int = 5, pool: TaggingPool | None = None
+              ) -> list[dict]:
+    """Rows for one chunk of documents, vectorised in a single pass through the model (or split
+    across the workers of `pool`)."""
     texts = [compose(doc.title, doc.text) for doc in chunk]
-    if explain:
-        probs, evidence = model.predict_with_evidence(texts, threshold=threshold, top=top)
+    if pool is not None:
+        probs, evidence = pool.score(texts, threshold, explain, top)
     else:
-        probs, evidence = model.predict_proba(texts), None
+        probs, evidence = _score(model, texts, threshold, explain, top)
     cut = model.thresholds_ if threshold is None else np.full(len(model.classes_), threshold)
     passed = probs >= cut
     names = [str(c) for c in model.classes_]
@@ -79,12 +155,13 @@ def tag_chunk(chunk: list[Document], model, *, threshold: float | None = None,
 
 
 def tag(documents: Iterable, model=None, *, threshold: float | None = None,
-        explain: bool = False, top: int = 5) -> list[dict]:
+        explain: bool = False, top: int = 5, jobs: int = 1) -> list[dict]:
     """Tag documents (strings, dicts with text/title/id, or Documents) and return one row each:
     {"id", "title", "source", "tags", "scores", ["evidence"]}."""
     if isinstance(documents, (str, dict, Document)):
         documents = [documents]
-    return list(iter_tagged(documents, model, threshold=threshold, explain=explain, top=top))
+    return list(iter_tagged(documents, model, threshold=threshold, explain=explain, top=top,
+                            jobs=jobs))
 
 
 def keyword_rows(documents: Iterable, taxonomy) -> Iterator[dict]:

@@ -76,6 +76,10 @@ def test_predict_formats_split_pages_and_explain(trained, tmp_path):
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["id"] for r in rows] == ["page.txt#1", "page.txt#2", "page.txt#3", "war.txt"]
     assert rows[3]["tags"] == ["military_conflict"] and rows[3]["evidence"]["military_conflict"]
+    in_workers = runner.invoke(app, ["predict", str(page), str(article), "--model", str(model),
+                                     "--format", "jsonl", "--explain", "--jobs", "2"])
+    assert in_workers.exit_code == 0, in_workers.output
+    assert [json.loads(line) for line in in_workers.output.splitlines()] == rows
     csv_out = runner.invoke(app, ["predict", str(article), "--model", str(model), "--format", "csv"])
     assert csv_out.output.splitlines()[0].startswith("id,title,source,tags,")
     table = runner.invoke(app, ["predict", str(article), "--model", str(model), "--format",

@@ -1,8 +1,11 @@
+import os
+
+import numpy as np
 import pytest
 
 from riskcls.bundle import save_bundle
 from riskcls.inputs import Document
-from riskcls.tagging import iter_tagged, keyword_rows, load_model, tag
+from riskcls.tagging import TaggingPool, iter_tagged, keyword_rows, load_model, resolve_jobs, tag
 from riskcls.taxonomy import Tag, Taxonomy
 
 
@@ -47,3 +50,18 @@ def test_keyword_rows_use_the_taxonomy_phrases():
                                   phrases=("tariffs",)),))
     [row] = list(keyword_rows(["New tariffs announced."], taxonomy))
     assert row["tags"] == ["trade_war"] and row["evidence"] == {"trade_war": ["tariffs"]}
+
+
+def test_tagging_in_worker_processes_gives_the_same_rows(fitted_tagger):
+    texts = [f"Troops shelled the border town for the {i}th day; tariffs on steel rose." for i in
+             range(40)] + ["", "The museum reopened."]
+    alone = tag(texts, fitted_tagger, explain=True)
+    assert tag(texts, fitted_tagger, explain=True, jobs=2) == alone
+    with TaggingPool(fitted_tagger, jobs=2) as pool:
+        assert np.allclose(pool.predict_proba(texts), fitted_tagger.predict_proba(texts))
+
+
+def test_resolve_jobs_counts_back_from_all_cores():
+    cores = os.cpu_count() or 1
+    assert resolve_jobs(3) == 3 and resolve_jobs(-1) == cores
+    assert resolve_jobs(-cores - 5) == 1
