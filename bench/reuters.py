@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -84,19 +83,6 @@ def riskcls_datasets(categories, train, test):
 
 
 # ---------------------------------------------------------------- riskcls
-_POOL_MODEL = None
-
-
-def _pool_init(model):
-    global _POOL_MODEL
-    _POOL_MODEL = model
-
-
-def _pool_proba(texts):
-    with single_thread_blas():
-        return _POOL_MODEL.predict_proba(texts)
-
-
 def chunks(items, size=CHUNK):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -105,7 +91,7 @@ def bench_riskcls(train_ds, test_ds, ids, params, repeat):
     from riskcls.data import documents, label_matrix
     from riskcls.evaluate import metrics
     from riskcls.model import RiskTagger
-    from riskcls.tagging import iter_tagged
+    from riskcls.tagging import TaggingPool, iter_tagged
 
     X_train, Y_train = documents(train_ds), label_matrix(train_ds, ids)
     X_test, Y_test = documents(test_ds), label_matrix(test_ds, ids)
@@ -121,11 +107,10 @@ def bench_riskcls(train_ds, test_ds, ids, params, repeat):
             lambda: np.vstack([tagger.predict_proba(p) for p in parts]), repeat)
         api_s, api_times, rows = timed(lambda: list(iter_tagged(X_test, tagger)), repeat)
     cores = os.cpu_count() or 1
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ctx.Pool(cores, initializer=_pool_init, initargs=(tagger,)) as pool:
-        pool.map(_pool_proba, parts[:cores])  # warm the workers
-        par_s, par_times, par_probs = timed(lambda: np.vstack(pool.map(_pool_proba, parts)),
-                                            repeat)
+    with single_thread_blas(), TaggingPool(tagger, jobs=-1) as pool:
+        pool.predict_proba(parts[0])  # warm the workers
+        par_s, par_times, par_probs = timed(
+            lambda: np.vstack([pool.predict_proba(p) for p in parts]), repeat)
     assert np.allclose(par_probs, probs)
     n = len(X_test)
     tuned = (probs >= tagger.thresholds_).astype(int)
@@ -235,8 +220,8 @@ def bench_fasttext(X_train, Y_train, X_test, Y_test, ids, grid, repeat, workdir)
     oof = oof_by_config[best]
     thresholds = np.full(len(ids), 0.5)
     for j in range(len(ids)):
-        if Y_train[:, j].sum() >= 5:  # same rule and bounds as RiskTagger's defaults
-            thresholds[j] = _best_f1_threshold(oof[:, j], Y_train[:, j], (0.1, 0.9))
+        if Y_train[:, j].sum() >= 5:  # each label's best-F1 cut on its CV probabilities
+            thresholds[j] = np.clip(_best_f1_threshold(oof[:, j], Y_train[:, j])[0], 0.1, 0.9)
     cv_s = time.perf_counter() - started
     started = time.perf_counter()
     model = ft_train(train_text, Y_train, ids, best, threads, workdir)

@@ -1,5 +1,6 @@
 """Throughput and scaling of the default tagger: 1,000 / 10,000 / 100,000 news-length articles
-through the Python API (`riskcls.tagging.iter_tagged`), `riskcls predict` and `riskcls batch`.
+through the Python API (`riskcls.tagging.iter_tagged`), `riskcls predict` and `riskcls batch`, the
+last two also with `--jobs -1` (all cores).
 
 Articles are built by sampling and shuffling sentences of the shipped corpus (labels/corpus/*.jsonl)
 into paragraphs of 1-3 sentences, with a log-normal sentence count (median 18 sentences, about
@@ -95,7 +96,7 @@ def measure(kind: str, path: Path, model: Path, work: Path, n: int) -> dict:
     if kind == "api":
         command = [sys.executable, str(Path(__file__).resolve()), "--api-worker", str(path),
                    str(model)]
-    elif kind == "predict":
+    elif kind.startswith("predict"):
         command = [sys.executable, "-m", "riskcls", "predict", str(path), "--model", str(model),
                    "--format", "jsonl"]
     else:
@@ -103,6 +104,8 @@ def measure(kind: str, path: Path, model: Path, work: Path, n: int) -> dict:
         shutil.rmtree(output, ignore_errors=True)
         command = [sys.executable, "-m", "riskcls", "batch", "--input", str(path), "--output",
                    str(output), "--model", str(model), "--log-json"]
+    if kind.endswith("-all-cores"):
+        command += ["--jobs", "-1"]
     result = run_measured(command)
     if result["code"] not in (0, 3):
         raise RuntimeError(f"{kind} exited {result['code']}: {result['stderr'][-1500:]}")
@@ -112,7 +115,7 @@ def measure(kind: str, path: Path, model: Path, work: Path, n: int) -> dict:
         if inner["tagged"] != n:
             raise RuntimeError(f"api tagged {inner['tagged']} of {n}")
         entry["tagging_s"] = inner["tagging_s"]
-    if kind == "batch":
+    if kind.startswith("batch"):
         rows = sum(sum(1 for _ in open(p, "rb")) for p in (work / "batch-out").glob("tags-*.jsonl"))
         if rows != n:
             raise RuntimeError(f"batch wrote {rows} rows for {n} documents")
@@ -155,7 +158,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--repeat-largest", type=int, default=1,
                         help="runs at the largest size (default 1: it takes minutes per path)")
-    parser.add_argument("--paths", default="api,predict,batch")
+    parser.add_argument("--paths", default="api,predict,batch,predict-all-cores,batch-all-cores",
+                        help="api, predict, batch; predict-all-cores and batch-all-cores add "
+                             "--jobs -1")
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000, 3 runs")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--api-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -182,12 +187,12 @@ def main(argv=None) -> int:
             print(f"wrote {out.relative_to(ROOT)}")
             return 0
         skipped = {}
-        if "batch" in paths:
+        if any(p.startswith("batch") for p in paths):
             why = batch_available()
             if why:
                 print(f"SKIP riskcls batch: {why}", flush=True)
                 skipped["batch"] = why
-                paths.remove("batch")
+                paths = [p for p in paths if not p.startswith("batch")]
         results = []
         for n in sizes:
             data = work / f"articles-{n}.jsonl"
