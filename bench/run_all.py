@@ -21,23 +21,43 @@ from common import RESULTS, ROOT, machine  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 NOTES = """\
-- The benchmark machine is shared (2 cores, other jobs running; load average 4-6 during the
-  2026-11-29 runs, and `bench/reuters_cv.py` ran beside `bench/reuters.py`): absolute times and
-  docs/s are pessimistic and noisy; the riskcls/fastText ratios are measured in the same process
-  a few seconds apart. R90 2-process figures in particular were hit by a concurrent job.
-- Throughput on 2026-11-29: the 1k and 10k rows ran while a 2-thread CV job shared the 2 cores;
-  the 100k rows ran alone. So "seconds per 1k docs" falling with size reflects load, not
-  sub-linear cost: the 100k tagging loop (1,403 docs/s) matches an uncontended in-process
-  measurement on 2,000 articles (1,400 docs/s before the faster counting), i.e. cost per
-  document is constant; peak RSS is flat (x1.01-1.03 from 1k to 100k). 1k wall figures are dominated by
-  start-up and model load (~2.5 s).
-- Earlier R90 runs were not bit-reproducible (micro-F1 0.8923 / 0.8916 / 0.8913, macro-F1
-  0.5520 / 0.5584 / 0.5417 for three identical runs) because liblinear's random generator is
-  process-global and the per-tag LinearSVCs were fitted in threads. They are now fitted in worker
-  processes.
+- The machine is shared and has 2 cores: absolute times and docs/s are noisy. The riskcls/fastText
+  ratios are measured in the same process a few seconds apart, on the same documents; fastText's
+  raw rate itself moved between about 14,000 and 18,600 docs/s on R90 across runs of this
+  session.
+- "All cores" runs `riskcls.tagging.TaggingPool` (what `predict --jobs -1`, `batch --jobs -1` and
+  `tag(..., jobs=-1)` use): forked workers that share the loaded model, each scoring a share of
+  every 512-document chunk. fastText's Python `predict` has no such option.
+- R90 figures are deterministic for a given machine and library set: the per-tag SVMs are fitted
+  in worker processes (liblinear's random generator is process-global, which made threaded fits
+  differ from run to run), and the CV folds are seeded.
 - fastText: unigram configurations (wordNgrams=1, bucket=0) diverged ("Encountered NaN") in CV at
-  lr 0.1 and 0.5 on both sets with loss='ova'; they are listed as failed in the JSON and
-  the CV chose among bigram configurations."""
+  lr 0.1 and 0.5 on both sets with loss='ova'; they are listed as failed in the JSON and the CV
+  chose among bigram configurations."""
+
+HOT_PATH = """\
+Profiled with cProfile on the 3,019 Reuters R90 test articles (90 tags, one thread, 512-article
+chunks). Before this round (commit 825e6e2) `predict_proba` ran at about 4,200 docs/s; two thirds
+of that time went to the article and paragraph products with the 90 x 158k weight matrix, because
+`coef_.T` was not C-contiguous and scipy copied the whole matrix on every call, and most of the
+rest to `re.findall` tokenising and a binary search per word pair. Changes:
+
+- `coef_` is stored column-major, so `coef_.T` is C-contiguous (article product alone: about
+  16,000 -> 95,000 docs/s);
+- tokens come from one `bytes.translate` + `split` on ASCII text (a Unicode regex with the same
+  rule only for other text): about 35,000 -> 107,000 docs/s for tokenising alone;
+- one tokenising pass feeds the article, paragraph and lead blocks (line breaks are marker tokens);
+- word pairs are found in a vectorised open-addressing hash table (about 41 -> 19 ms per pass);
+- TF-IDF weighting and per-block normalisation work on the CSR arrays; the article and lead blocks
+  are built as one matrix (no `hstack`).
+
+Result: about 12,800 docs/s on the same articles and machine, measured the same way minutes apart
+(3x). What remains, per pass over the 3,019 articles (about 235 ms; cProfile shares): the two
+sparse x dense products (about 54 ms: non-zeros x 90 tags), the dictionary lookup of every token
+(31 ms), sorting each row's columns to add up repeated terms (31 ms), pair lookups (19 ms),
+paragraph statistics (17 ms), splitting (12 ms). That is Python-level work per token plus scipy
+kernels; matching fastText's C++ on one core would take a compiled tokeniser and counter, which
+riskcls does not have. On two cores (`--jobs -1`) it is ahead."""
 
 BENCHMARKS = {
     # name: (script, full arguments, quick arguments)
@@ -194,16 +214,7 @@ def render(status: dict | None = None) -> str:
         for kind, why in throughput.get("skipped", {}).items():
             lines.append(f"- {kind}: SKIPPED — {why}")
         lines.append("")
-    lines += ["## Hot path", "",
-              "pyinstrument (`python bench/throughput.py --profile`, output in "
-              "`bench/results/throughput_profile.txt`) put about 80% of tagging time in "
-              "`CountVectorizer.transform` of the paragraphs (sklearn's Python analyzer building "
-              "n-gram strings). riskcls now counts word 1-2-grams with "
-              "`riskcls.features.TokenIdCounts`: each token looked up once in a word table, bigrams "
-              "matched as integer pairs, the same matrix as CountVectorizer (tested). Measured "
-              "side by side on 2,000 corpus articles, one process: `predict_proba` 2,525 -> about "
-              "4,800 docs/s. The rest of the gap to fastText is Python tokenising (`re.findall` "
-              "and a dict lookup per token) against fastText's C++.", ""]
+    lines += ["## Hot path", "", HOT_PATH, ""]
     lines += ["## Notes", "", NOTES, "", "## Commands", "", "```",
               "make bench          # python bench/run_all.py",
               "make bench-quick    # python bench/run_all.py --quick (R10 only, 1k/10k docs)",

@@ -10,6 +10,7 @@ looked up once; word pairs are counted as integer pairs in numpy, never as strin
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from itertools import repeat
@@ -31,13 +32,40 @@ _UNICODE_TOKEN = re.compile(r"[^\W_]+|\n")
 def tokens(text: str) -> list[bytes]:
     """Lower-cased runs of letters and digits, accents stripped, as UTF-8 bytes; each line break
     becomes a separate marker token so paragraphs can be found from the token stream."""
-    if not text.isascii():
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-        if not text.isascii():
+        try:
+            data = text.encode("ascii", _FOLD)
+        except _NonLatinLetter:
+            text = "".join(c for c in text if not unicodedata.combining(c))
             return [_NEWLINE_TOKEN if t == "\n" else t.encode("utf-8")
                     for t in _UNICODE_TOKEN.findall(text.lower())]
-    return text.encode("ascii").translate(_ASCII_TABLE).replace(b"\n", b" \x01 ").split()
+    return data.translate(_ASCII_TABLE).replace(b"\n", b" \x01 ").split()
+
+
+class _NonLatinLetter(Exception):
+    """A letter or digit that stays outside ASCII once accents are stripped (Cyrillic, ß...)."""
+
+
+def _fold_to_ascii(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Encoding error handler for NFKD text: drops combining accents, turns other non-ASCII
+    characters that cannot be part of a word (typographic quotes and dashes, symbols, odd spaces)
+    into separators, and gives up on letters and digits. Called once per run of non-ASCII
+    characters, so mostly-English text keeps the fast ASCII path."""
+    replacement = []
+    for char in error.object[error.start:error.end]:
+        if unicodedata.combining(char):
+            continue
+        if char.isalnum():
+            raise _NonLatinLetter
+        replacement.append(" ")
+    return "".join(replacement), error.end
+
+
+_FOLD = "riskcls.fold_to_ascii"
+codecs.register_error(_FOLD, _fold_to_ascii)
 
 
 class _Encoded:

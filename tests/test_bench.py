@@ -40,3 +40,18 @@ def test_reuters_modapte_counts():
     sets = reuters_data.r90_r10(train, test)
     assert len(sets["R90"][0]) == 90 and len(sets["R10"][0]) == 10
     assert all(r["text"] for r in sets["R90"][1] + sets["R90"][2])
+
+
+def test_report_lists_each_cv_variant(monkeypatch, tmp_path):
+    import json
+
+    import run_all
+
+    monkeypatch.setattr(run_all, "RESULTS", tmp_path)
+    variant = {"min_positives": 5, "tuned": {"micro_f1": 0.9013, "macro_f1": 0.5971},
+               "threshold_0.5": {"micro_f1": 0.9024, "macro_f1": 0.5263}}
+    (tmp_path / "reuters_cv_default.json").write_text(json.dumps(
+        {"params": {}, "seconds": 285, "variants": [variant, {**variant, "min_positives": 15}]}))
+    rows = [line for line in run_all.render().splitlines() if line.startswith("| default |")]
+    assert rows == ["| default | `defaults` | 5 | 0.9013 | 0.5971 | 0.9024 | 0.5263 | 285 |",
+                    "| default | `defaults` | 15 | 0.9013 | 0.5971 | 0.9024 | 0.5263 | 285 |"]
