@@ -2,10 +2,11 @@
 separately weighted block for the headline and lead, all from one tokenising pass over the text.
 
 Tagging speed is bounded by how fast text becomes token ids, so tokenising avoids regular
-expressions: plain-ASCII text (nearly all English news) is lower-cased and split at every character
-that is not a letter or digit by one `bytes.translate` and `split`; other text gets its accents
-stripped first (NFKD) and falls back to a Unicode regular expression with the same rule. Each token is
-looked up once; word pairs are counted as integer pairs in numpy, never as strings.
+expressions: ASCII text is lower-cased and split at every character that is not a letter or digit
+by one `bytes.translate` and `split`. Text with accents, typographic quotes or dashes is NFKD-
+normalised and folded to ASCII first (accents dropped, other marks made separators); only text
+with letters outside the Latin alphabet goes to a Unicode regular expression with the same rule.
+Each token is looked up once; word pairs are counted as integer pairs in numpy, never as strings.
 """
 
 from __future__ import annotations
