@@ -757,9 +757,13 @@ def run_batch(inputs: Iterable[str], output: str | Path, *, model: str | Path = 
         raise RiskclsError(f"cannot create {exc.filename}: {exc.strerror}") from None
     from riskcls.tagging import TaggingPool, load_model, resolve_jobs
 
-    tagger = load_model(model)
-    # workers start before the lock is taken and the ledger opened, so they hold neither
-    pool = TaggingPool(tagger, jobs) if resolve_jobs(jobs) > 1 else None
+    try:
+        tagger = load_model(model)
+        # workers start before the lock is taken and the ledger opened, so they hold neither
+        pool = TaggingPool(tagger, jobs) if resolve_jobs(jobs) > 1 else None
+    except OSError as exc:
+        raise RiskclsError(f"{exc.filename or model}: {exc.strerror or exc}; nothing was tagged "
+                           "(model unreadable, or worker processes could not start)") from None
     with pool if pool is not None else contextlib.nullcontext():
         return _locked_run(inputs, output, state, model, tagger, pool, retag=retag,
                            max_bytes=max_bytes, chunk_size=chunk_size, threshold=threshold,

@@ -54,7 +54,7 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
         thresholds. Five rather than three keeps more of a rare tag's few positives in each
         training fold, so its out-of-fold scores look more like the final model's (bench/reuters_cv.py
         measures the difference).
-    threshold_rule : "half_f1" or "max_f1"
+    threshold_rule : "max_f1" or "half_f1"
         How a tag's threshold is set from its calibrated out-of-fold probabilities: "max_f1" takes
         the cut with the best out-of-fold F1; "half_f1" takes half of that best F1, which is where
         the F1-optimal cut of a calibrated classifier lies (Lipton, Elkan & Narayanaswamy 2014) and
@@ -130,6 +130,7 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
                                  else list(range(n_labels)), dtype=object)
         if len(self.classes_) != n_labels:
             raise ValueError(f"labels has {len(self.classes_)} names but Y has {n_labels} columns")
+        self._check_threshold_rule()
         grid = list(self.C_grid) if self.C == "auto" else [float(self.C)]
         min_df = self.min_df if len(texts) >= 10 * self.min_df else 1
 
@@ -198,12 +199,15 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
         cut, best_mean_f1 = _best_mean_f1_threshold(self.oof_proba_[:, pooled], Y[:, pooled])
         self.thresholds_[rare] = best_mean_f1 / 2 if self.threshold_rule == "half_f1" else cut
 
+    def _check_threshold_rule(self) -> None:
+        if self.threshold_rule not in ("max_f1", "half_f1"):
+            raise ValueError(f"threshold_rule must be 'max_f1' or 'half_f1', not "
+                             f"{self.threshold_rule!r}")
+
     def tune_threshold(self, probs: np.ndarray, y: np.ndarray) -> float:
         """The threshold `threshold_rule` gives one tag from its calibrated out-of-fold
         probabilities, within `threshold_bounds`."""
-        if self.threshold_rule not in ("half_f1", "max_f1"):
-            raise ValueError(f"threshold_rule must be 'half_f1' or 'max_f1', not "
-                             f"{self.threshold_rule!r}")
+        self._check_threshold_rule()
         cut, best_f1 = _best_f1_threshold(probs, y)
         return float(np.clip(best_f1 / 2 if self.threshold_rule == "half_f1" else cut,
                              *self.threshold_bounds))

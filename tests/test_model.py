@@ -109,6 +109,8 @@ def test_threshold_rules_and_bounds():
         pytest.approx(0.1)
     with pytest.raises(ValueError, match="threshold_rule"):
         RiskTagger(threshold_rule="nope").tune_threshold(probs, y)
+    with pytest.raises(ValueError, match="threshold_rule"):
+        RiskTagger(threshold_rule="nope").fit(["a text", "another text"], np.array([[1], [0]]))
 
 
 def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
