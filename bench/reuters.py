@@ -108,9 +108,11 @@ def bench_riskcls(train_ds, test_ds, ids, params, repeat):
         api_s, api_times, rows = timed(lambda: list(iter_tagged(X_test, tagger)), repeat)
     cores = os.cpu_count() or 1
     with single_thread_blas(), TaggingPool(tagger, jobs=-1) as pool:
-        pool.predict_proba(parts[0])  # warm the workers
+        # as riskcls.tagging.iter_tagged does: each worker scores a CHUNK-document share
+        shares = chunks(X_test, CHUNK * pool.jobs)
+        pool.predict_proba(shares[0])  # warm the workers
         par_s, par_times, par_probs = timed(
-            lambda: np.vstack([pool.predict_proba(p) for p in parts]), repeat)
+            lambda: np.vstack([pool.predict_proba(p) for p in shares]), repeat)
     assert np.allclose(par_probs, probs)
     n = len(X_test)
     tuned = (probs >= tagger.thresholds_).astype(int)

@@ -112,10 +112,12 @@ def iter_tagged(documents: Iterable, model=None, *, threshold: float | None = No
                 explain: bool = False, top: int = 5, chunk_size: int = DEFAULT_CHUNK,
                 jobs: int = 1) -> Iterator[dict]:
     """Tag a stream of documents lazily, one chunk at a time; yields one row per document.
-    `jobs` > 1 (or -1: all cores) scores each chunk in that many worker processes."""
+    `jobs` > 1 (or -1: all cores) scores each chunk in that many worker processes, each taking
+    `chunk_size` documents of it (smaller shares spend too much on handing texts over)."""
     model = model if model is not None else load_model()
     iterator = iter(documents)
     pool = TaggingPool(model, jobs) if resolve_jobs(jobs) > 1 else None
+    chunk_size *= pool.jobs if pool is not None else 1
     with pool if pool is not None else contextlib.nullcontext():
         offset = 0
         while True:
