@@ -26,8 +26,9 @@ NOTES = """\
   raw rate itself moved between about 14,000 and 18,600 docs/s on R90 across runs of this
   session.
 - "All cores" runs `riskcls.tagging.TaggingPool` (what `predict --jobs -1`, `batch --jobs -1` and
-  `tag(..., jobs=-1)` use): forked workers that share the loaded model, each scoring a share of
-  every 512-document chunk. fastText's Python `predict` has no such option. For the
+  `tag(..., jobs=-1)` use): forked workers that share the loaded model, each scoring a
+  512-document share of every chunk (256-document shares ran about 20% slower: the hand-over
+  of texts and scores to the workers weighed more). fastText's Python `predict` has no such option. For the
   `*-all-cores` throughput rows, peak RSS is the main process's only: the forked workers share the
   model's pages with it but each holds its own working memory for the chunk share it scores.
 - Throughput rows at 1,000 articles are dominated by start-up and model load (about 1.5 s), so

@@ -44,7 +44,8 @@ def as_document(item, index: int = 0) -> Document:
 
 
 def resolve_jobs(jobs: int) -> int:
-    """Worker processes for `jobs`: itself when positive, all cores for -1 (and n+1 for -n)."""
+    """Worker processes for `jobs`: itself when positive; -1 all cores, -2 all but one... (as in
+    joblib); never fewer than one."""
     cores = os.cpu_count() or 1
     return max(1, jobs if jobs > 0 else cores + 1 + jobs)
 
