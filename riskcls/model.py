@@ -196,8 +196,15 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
             self.C_[j] = grid[best]
             self.calibration_[j] = np.append(weights[:-2], weights[-1] + weights[-2] * rarity[j])
             self.oof_proba_[:, j] = _sigmoid(oof[best][:, j], self.calibration_[j])
-        cut, best_mean_f1 = _best_mean_f1_threshold(self.oof_proba_[:, pooled], Y[:, pooled])
-        self.thresholds_[rare] = best_mean_f1 / 2 if self.threshold_rule == "half_f1" else cut
+        self.thresholds_[rare] = self.tune_shared_threshold(self.oof_proba_[:, pooled],
+                                                            Y[:, pooled])
+
+    def tune_shared_threshold(self, probs: np.ndarray, Y: np.ndarray) -> float:
+        """The one threshold `threshold_rule` gives a group of rare tags from their calibrated
+        out-of-fold probabilities (documents x tags), judged by the tags' mean F1."""
+        self._check_threshold_rule()
+        cut, best_mean_f1 = _best_mean_f1_threshold(probs, Y)
+        return best_mean_f1 / 2 if self.threshold_rule == "half_f1" else cut
 
     def _check_threshold_rule(self) -> None:
         if self.threshold_rule not in ("max_f1", "half_f1"):

@@ -13,7 +13,7 @@ import numpy as np
 from riskcls.bundle import FORMAT_VERSION, BundleError, read_manifest, save_bundle
 from riskcls.data import documents, label_matrix, load_labelled
 from riskcls.evaluate import metrics
-from riskcls.model import RiskTagger
+from riskcls.model import MIN_POOLED_TAGS, RiskTagger
 from riskcls.paths import DEFAULT_CORPUS, DEFAULT_MODEL
 from riskcls.taxonomy import Taxonomy, load_taxonomy
 
@@ -70,11 +70,15 @@ def out_of_fold_metrics(tagger: RiskTagger, Y: np.ndarray) -> dict:
     cuts = np.zeros(Y.shape)
     for fold in np.unique(folds):
         inside, outside = folds == fold, folds != fold
+        positives = Y[outside].sum(axis=0)
+        pooled = np.flatnonzero((positives >= 2) & (positives < tagger.min_positives))
+        shared = (tagger.tune_shared_threshold(scores[outside][:, pooled], Y[outside][:, pooled])
+                  if len(pooled) >= MIN_POOLED_TAGS else 0.5)
         for j in range(Y.shape[1]):
-            if Y[outside, j].sum() >= tagger.min_positives:
+            if positives[j] >= tagger.min_positives:
                 cut = tagger.tune_threshold(scores[outside, j], Y[outside, j])
             else:
-                cut = tagger.thresholds_[j]
+                cut = shared
             cuts[inside, j] = cut
             predicted[inside, j] = scores[inside, j] >= cut
     tag_ids = [str(c) for c in tagger.classes_]

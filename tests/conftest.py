@@ -86,3 +86,23 @@ def labelled_file(tmp_path, corpus):
         records.append({"id": f"d{i}", "title": title, "text": body,
                         "labels": [t for t, v in zip(tags, row) if v], "style": "wire"})
     return write_jsonl(tmp_path / "train.jsonl", records)
+
+
+@pytest.fixture
+def rare_tag_corpus():
+    """Two common tags and four rare ones (3 articles each), every theme with its own words."""
+    rng = np.random.default_rng(0)
+    filler = ("market officials said the report on monday showed prices and trading volumes "
+              "in the region were steady while analysts expected more data next week").split()
+    themes = {"tariffs": 30, "troops": 30, "rye": 3, "palladium": 3, "naphtha": 3, "propane": 3}
+    texts, rows = [], []
+    for j, (word, count) in enumerate(themes.items()):
+        for _ in range(count):
+            words = list(rng.choice(filler, 40)) + [word] * 4 + [f"{word}s", f"{word} output"]
+            rng.shuffle(words)
+            texts.append(" ".join(words))
+            rows.append([int(k == j) for k in range(len(themes))])
+    for _ in range(30):
+        texts.append(" ".join(rng.choice(filler, 45)))
+        rows.append([0] * len(themes))
+    return texts, np.array(rows), list(themes)

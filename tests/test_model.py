@@ -131,27 +131,8 @@ def test_predict_with_evidence_gives_evidence_for_given_tags_only(fitted_tagger)
     assert evidence[0]["trade_war"] == explained["trade_war"]
 
 
-def _rare_tag_corpus(seed=0):
-    """Two common tags and four rare ones (3 articles each), every theme with its own words."""
-    rng = np.random.default_rng(seed)
-    filler = ("market officials said the report on monday showed prices and trading volumes "
-              "in the region were steady while analysts expected more data next week").split()
-    themes = {"tariffs": 30, "troops": 30, "rye": 3, "palladium": 3, "naphtha": 3, "propane": 3}
-    texts, rows = [], []
-    for j, (word, count) in enumerate(themes.items()):
-        for _ in range(count):
-            words = list(rng.choice(filler, 40)) + [word] * 4 + [f"{word}s", f"{word} output"]
-            rng.shuffle(words)
-            texts.append(" ".join(words))
-            rows.append([int(k == j) for k in range(len(themes))])
-    for _ in range(30):
-        texts.append(" ".join(rng.choice(filler, 45)))
-        rows.append([0] * len(themes))
-    return texts, np.array(rows), list(themes)
-
-
-def test_rare_tags_share_one_calibration_and_threshold_and_are_still_given():
-    texts, Y, tags = _rare_tag_corpus()
+def test_rare_tags_share_one_calibration_and_threshold_and_are_still_given(rare_tag_corpus):
+    texts, Y, tags = rare_tag_corpus
     tagger = RiskTagger(labels=tags, cv=3, C_grid=(0.5,), min_positives=5).fit(texts, Y)
     rare = [tags.index(t) for t in ("rye", "palladium", "naphtha", "propane")]
     assert len(set(tagger.thresholds_[rare])) == 1

@@ -66,3 +66,16 @@ def test_bad_data_fails_before_training(tmp_path):
 
     with pytest.raises(DataError, match="unknown tag 'nope'"):
         train([bad], model_dir=tmp_path / "m")
+
+
+def test_out_of_fold_metrics_judge_rare_tags_by_a_shared_cut_from_other_folds(rare_tag_corpus):
+    from riskcls.model import RiskTagger
+    from riskcls.train import out_of_fold_metrics
+
+    texts, Y, tags = rare_tag_corpus
+    tagger = RiskTagger(labels=tags, cv=3, C_grid=(0.5,), min_positives=5).fit(texts, Y)
+    result = out_of_fold_metrics(tagger, Y)
+    rare = ("rye", "palladium", "naphtha", "propane")
+    assert all(result["labels"][t]["support"] == 3 for t in rare)
+    assert all(result["labels"][t]["recall"] >= 2 / 3 for t in rare)
+    assert result["labels"]["tariffs"]["f1"] > 0.9
