@@ -62,7 +62,7 @@ rest to `re.findall` tokenising and a binary search per word pair. Changes:
 - TF-IDF weighting and per-block normalisation work on the CSR arrays; the article and lead blocks
   are built as one matrix (no `hstack`).
 
-Result: about 12,800 docs/s on the same articles and machine, measured the same way minutes apart
+Result: about 12,800 docs/s on the same articles and machine, measured the same way within the hour
 (3x). What remains, per pass over the 3,019 articles (about 235 ms; cProfile shares): the two
 sparse x dense products (about 54 ms: non-zeros x 90 tags), the dictionary lookup of every token
 (31 ms), sorting each row's columns to add up repeated terms (31 ms), pair lookups (19 ms),
