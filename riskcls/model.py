@@ -157,43 +157,47 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
         self.C_ = np.empty(Y.shape[1])
         self.calibration_ = np.zeros((Y.shape[1], self._n_stats + 1))
         self.thresholds_ = np.full(Y.shape[1], 0.5)
+        scorable = (positives > 0) & (positives < len(Y)) & (oof is not None)
+        # average precision of each tag's out-of-fold article margin, per C of the grid
+        ap = np.full((len(grid), Y.shape[1]), np.nan)
+        for j in np.flatnonzero(scorable):
+            ap[:, j] = [average_precision_score(Y[:, j], oof[g][:, j, 0]) for g in range(len(grid))]
         self.cv_average_precision_ = np.full(Y.shape[1], np.nan)
         for j in range(Y.shape[1]):
-            if positives[j] == 0 or positives[j] == len(Y) or oof is None:
+            if not scorable[j]:
                 self.C_[j] = grid[len(grid) // 2]
                 continue
-            ap = [average_precision_score(Y[:, j], oof[g][:, j, 0]) for g in range(len(grid))]
-            best = int(np.argmax(ap))
+            best = int(np.argmax(ap[:, j]))
             self.C_[j] = grid[best]
-            self.cv_average_precision_[j] = ap[best]
+            self.cv_average_precision_[j] = ap[best, j]
             if positives[j] < self.min_positives:
                 self.oof_proba_[:, j] = 1.0 / (1.0 + np.exp(-oof[best][:, j, 0]))
                 continue
             self.calibration_[j] = _calibrate(oof[best][:, j], Y[:, j])
             self.oof_proba_[:, j] = _sigmoid(oof[best][:, j], self.calibration_[j])
             self.thresholds_[j] = self.tune_threshold(self.oof_proba_[:, j], Y[:, j])
-        rare = np.flatnonzero((positives > 0) & (positives < self.min_positives))
-        if oof is not None and len(rare):
-            self._pool_rare_tags(oof, Y, rare, grid)
+        rare = np.flatnonzero(scorable & (positives < self.min_positives))
+        if len(rare):
+            self._pool_rare_tags(oof, Y, rare, grid, ap)
 
     def _pool_rare_tags(self, oof: list[np.ndarray], Y: np.ndarray, rare: np.ndarray,
-                        grid: list[float]) -> None:
+                        grid: list[float], ap: np.ndarray) -> None:
         """One C, calibration and threshold for all rare tags, from their pooled out-of-fold
-        statistics; the tag's number of positives enters the calibration as a feature, which
-        for a single tag is a shift of its bias."""
+        statistics (the C with the best mean average precision over them, `ap` being grid x
+        tags); the tag's number of positives enters the calibration as a feature, which for a
+        single tag is a shift of its bias."""
         positives = Y.sum(axis=0)
         pooled = rare[positives[rare] >= 2]
         if len(pooled) < MIN_POOLED_TAGS:
             return
-        mean_ap = [np.mean([average_precision_score(Y[:, j], oof[g][:, j, 0]) for j in pooled])
-                   for g in range(len(grid))]
-        best = int(np.argmax(mean_ap))
+        best = int(np.argmax(ap[:, pooled].mean(axis=1)))
         rarity = np.log(np.maximum(positives, 1))
         stats = np.vstack([np.column_stack([oof[best][:, j], np.full(len(Y), rarity[j])])
                            for j in pooled])
         weights = _calibrate(stats, np.concatenate([Y[:, j] for j in pooled]))
         for j in rare:
             self.C_[j] = grid[best]
+            self.cv_average_precision_[j] = ap[best, j]
             self.calibration_[j] = np.append(weights[:-2], weights[-1] + weights[-2] * rarity[j])
             self.oof_proba_[:, j] = _sigmoid(oof[best][:, j], self.calibration_[j])
         self.thresholds_[rare] = self.tune_shared_threshold(self.oof_proba_[:, pooled],
