@@ -27,13 +27,15 @@ NOTES = """\
   session.
 - "All cores" runs `riskcls.tagging.TaggingPool` (what `predict --jobs -1`, `batch --jobs -1` and
   `tag(..., jobs=-1)` use): forked workers that share the loaded model, each scoring a
-  512-document share of every chunk (256-document shares ran about 20% slower: the hand-over
-  of texts and scores to the workers weighed more). fastText's Python `predict` has no such option. For the
-  `*-all-cores` throughput rows, peak RSS is the main process's only: the forked workers share the
-  model's pages with it but each holds its own working memory for the chunk share it scores.
-- Throughput rows at 1,000 articles are dominated by start-up and model load (about 1.5 s), so
-  seconds per 1,000 articles fall with size; the tagging loop alone (API rows) runs at the same
-  rate at every size, i.e. cost is linear, and peak RSS stays flat from 1,000 to 100,000.
+  512-document share of every chunk (256-document shares ran 18% slower on R90, 16,800 against
+  20,400 docs/s: the hand-over of texts and scores to the workers weighed more). fastText's
+  Python `predict` has no such option. For the `*-all-cores` throughput rows, peak RSS is the
+  main process's only: the forked workers share the model's pages with it but each holds its own
+  working memory for the chunk share it scores.
+- Throughput rows at 1,000 articles are dominated by start-up and model load (about 1.4 s: the
+  API row's 1.6 s wall holds 0.25 s of tagging), so seconds per 1,000 articles fall with size;
+  the tagging loop alone (API rows) runs at the same rate at every size, i.e. cost is linear, and
+  peak RSS stays flat from 1,000 to 100,000.
 - R90 figures are deterministic for a given machine and library set: the per-tag SVMs are fitted
   in worker processes (liblinear's random generator is process-global, which made threaded fits
   differ from run to run), and the CV folds are seeded.
