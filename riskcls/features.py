@@ -1,12 +1,13 @@
 """Text features for RiskTagger: TF-IDF of the whole article and of each of its paragraphs, plus a
 separately weighted block for the headline and lead, all from one tokenising pass over the text.
 
-Tagging speed is bounded by how fast text becomes token ids, so tokenising avoids regular
-expressions: ASCII text is lower-cased and split at every character that is not a letter or digit
-by one `bytes.translate` and `split`. Text with accents, typographic quotes or dashes is NFKD-
-normalised and folded to ASCII first (accents dropped, other marks made separators); only text
-with letters outside the Latin alphabet goes to a Unicode regular expression with the same rule.
-Each token is looked up once; word pairs are counted as integer pairs in numpy, never as strings.
+Tagging speed is bounded by how fast text becomes word ids, so no per-word Python work is done:
+ASCII text is lower-cased, and every character that is not a letter or digit made a space, by one
+`bytes.translate`; text with accents, typographic quotes or dashes is NFKD-normalised and folded
+to ASCII first (accents dropped, other marks made separators); only text with letters outside the
+Latin alphabet goes through a Unicode regular expression with the same rule. The words of a whole
+batch are then hashed in numpy (a 64-bit polynomial hash of their bytes) and looked up in a
+vectorised hash table of the vocabulary's hashes; word pairs are counted as integer pairs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from itertools import repeat
 
 import numpy as np
 from scipy import sparse
@@ -22,7 +22,6 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 PARAGRAPH_MIN_WORDS = 12
 NEWLINE = -2
-UNKNOWN = -1
 _NEWLINE_TOKEN = b"\x01"
 _ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
 _ASCII_TABLE = bytes(
@@ -31,19 +30,23 @@ _UNICODE_TOKEN = re.compile(r"[^\W_]+|\n")
 
 
 def tokens(text: str) -> list[bytes]:
-    """Lower-cased runs of letters and digits, accents stripped, as UTF-8 bytes; each line break
-    becomes a separate marker token so paragraphs can be found from the token stream."""
+    """The words riskcls reads in a text: lower-cased runs of letters and digits, accents stripped,
+    as UTF-8 bytes; each line break becomes a separate marker token (paragraphs are found from
+    them)."""
+    return _token_bytes(text).replace(b"\n", b" " + _NEWLINE_TOKEN + b" ").split()
+
+
+def _token_bytes(text: str) -> bytes:
+    """The text as bytes in which every run of bytes above the space is a word (lower-cased,
+    accents stripped) and everything else is a space, but for the line breaks."""
     if text.isascii():
-        data = text.encode("ascii")
-    else:
-        text = unicodedata.normalize("NFKD", text)
-        try:
-            data = text.encode("ascii", _FOLD)
-        except _NonLatinLetter:
-            text = "".join(c for c in text if not unicodedata.combining(c))
-            return [_NEWLINE_TOKEN if t == "\n" else t.encode("utf-8")
-                    for t in _UNICODE_TOKEN.findall(text.lower())]
-    return data.translate(_ASCII_TABLE).replace(b"\n", b" \x01 ").split()
+        return text.encode("ascii").translate(_ASCII_TABLE)
+    text = unicodedata.normalize("NFKD", text)
+    try:
+        return text.encode("ascii", _FOLD).translate(_ASCII_TABLE)
+    except _NonLatinLetter:
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        return " ".join(_UNICODE_TOKEN.findall(text.lower())).encode("utf-8")
 
 
 class _NonLatinLetter(Exception):
@@ -69,37 +72,106 @@ _FOLD = "riskcls.fold_to_ascii"
 codecs.register_error(_FOLD, _fold_to_ascii)
 
 
+class _Words:
+    """The words of a batch of texts: each word's hash, where it starts and ends in the batch's
+    bytes, and each line break's position. Hashes are computed a slice of bytes at a time, so
+    memory stays bounded whatever the batch's size."""
+
+    def __init__(self, texts: list[str]):
+        pieces = [_token_bytes(text) for text in texts]
+        self.data = b" ".join(pieces)
+        self.doc_starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) + 1,
+                  out=self.doc_starts[1:])
+        starts, ends, hashes = [], [], []
+        for begin, end in _slices(self.data, _SLICE_BYTES):
+            first, last, hashed = _hash_words(np.frombuffer(self.data, np.uint8, end - begin, begin))
+            starts.append(first + begin)
+            ends.append(last + begin)
+            hashes.append(hashed)
+        self.starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        self.ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+        self.hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+        self.newlines = np.flatnonzero(np.frombuffer(self.data, np.uint8) == 10)
+
+    def word(self, index: int) -> str:
+        return self.data[self.starts[index]:self.ends[index]].decode("utf-8")
+
+
+_SLICE_BYTES = 1 << 22
+_HASH_BASE = 0x100000001B3
+_powers_cache: dict[str, np.ndarray] = {}
+
+
+def _slices(data: bytes, size: int):
+    """(begin, end) byte ranges of about `size` that never cut a word."""
+    begin = 0
+    while begin < len(data):
+        end = begin + size
+        if end >= len(data):
+            end = len(data)
+        else:
+            cuts = [at for at in (data.find(b" ", end), data.find(b"\n", end)) if at >= 0]
+            end = min(cuts) if cuts else len(data)
+        yield begin, end
+        begin = end
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The hash base's powers 0..n-1 and its inverse's, modulo 2**64 (numpy's uint64 wraps)."""
+    if len(_powers_cache.get("up", ())) < n:
+        size = max(n, 1 << 16)
+        for name, base in (("up", _HASH_BASE), ("down", pow(_HASH_BASE, -1, 1 << 64))):
+            powers = np.full(size, base, dtype=np.uint64)
+            powers[0] = 1
+            _powers_cache[name] = np.cumprod(powers, dtype=np.uint64)
+    return _powers_cache["up"][:n], _powers_cache["down"][:n]
+
+
+def _hash_words(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end and 64-bit hash of every word (run of bytes above the space) in `data`: the
+    polynomial sum of byte x base**offset, with -1 (the hash tables' empty mark) made -2."""
+    in_word = (data > 32).view(np.int8)
+    edges = np.diff(in_word, prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    up, down = _powers(len(data))
+    prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+    np.cumsum(data * up, out=prefix[1:])
+    hashes = ((prefix[ends] - prefix[starts]) * down[starts]).view(np.int64)
+    hashes[hashes == -1] = -2
+    return starts, ends, hashes
+
+
 class _Encoded:
-    """A batch of texts as one stream of word ids (UNKNOWN for unseen words) with, for each token,
+    """A batch of texts as one stream of word ids (-1 for words outside the vocabulary) with, for each token,
     its document, its paragraph and its position in the document; and where each document's
     paragraphs start."""
 
-    def __init__(self, texts: list[str], lookup, min_words: int):
-        flat: list[int] = []
-        extend, unknown = flat.extend, repeat(UNKNOWN)
-        lengths = np.empty(len(texts), dtype=np.int64)
-        for row, text in enumerate(texts):
-            before = len(flat)
-            extend(map(lookup, tokens(text), unknown))
-            lengths[row] = len(flat) - before
-        ids = np.fromiter(flat, dtype=np.int64, count=len(flat))
-        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        is_newline = ids == NEWLINE
+    def __init__(self, words: _Words, word_ids: np.ndarray, min_words: int):
+        n_docs = len(words.doc_starts) - 1
+        item_starts = np.concatenate([words.starts, words.newlines])
+        is_newline = np.concatenate([np.zeros(len(words.starts), dtype=bool),
+                                     np.ones(len(words.newlines), dtype=bool)])
+        order = np.argsort(item_starts, kind="stable")
+        is_newline = is_newline[order]
+        ids = np.concatenate([word_ids, np.full(len(words.newlines), NEWLINE, dtype=np.int64)]
+                             )[order]
+        doc = np.searchsorted(words.doc_starts, item_starts[order], side="right") - 1
         line_start = np.empty(len(ids), dtype=bool)
         if len(ids):
             line_start[0] = True
             line_start[1:] = is_newline[:-1] | (doc[1:] != doc[:-1])
         line_of = np.cumsum(line_start) - 1
-        words = ~is_newline
-        words_per_line = np.bincount(line_of[words], minlength=int(line_start.sum()))
+        words_mask = ~is_newline
+        words_per_line = np.bincount(line_of[words_mask], minlength=int(line_start.sum()))
         paragraph_of_line, self.starts, self.n_paragraphs = _paragraphs(
-            doc[line_start], words_per_line, len(texts), min_words)
-        self.n_docs = len(texts)
-        self.ids = ids[words]
-        self.doc = doc[words]
-        self.paragraph = paragraph_of_line[line_of[words]]
-        first = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.doc, minlength=len(texts)), out=first[1:])
+            doc[line_start], words_per_line, n_docs, min_words)
+        self.n_docs = n_docs
+        self.ids = ids[words_mask]
+        self.doc = doc[words_mask]
+        self.paragraph = paragraph_of_line[line_of[words_mask]]
+        first = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.doc, minlength=n_docs), out=first[1:])
         self.position = np.arange(len(self.ids), dtype=np.int64) - first[self.doc]
 
 
@@ -243,9 +315,11 @@ def _tfidf(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], idf: n
     each row scaled to unit length — or, with `lead_start`, the row's columns before it to unit
     length and those from it on to length `lead_weight`."""
     keep = columns >= 0
-    matrix = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32),
-                                (rows[keep], columns[keep])), shape=shape)
-    matrix.sum_duplicates()  # also sorts each row's columns, so a row's lead part comes last
+    # built column-major, then converted: two linear passes leave each row's columns sorted (so a
+    # row's lead part comes last), which is faster than sorting every row
+    matrix = sparse.csc_matrix((np.ones(int(keep.sum()), dtype=np.float32),
+                                (rows[keep], columns[keep])), shape=shape).tocsr()
+    matrix.sum_duplicates()
     data = matrix.data
     np.log(data, out=data)
     data += 1
@@ -305,16 +379,10 @@ class TextFeatures:
         self.min_paragraph_words = min_paragraph_words
 
     def fit_transform(self, texts: list[str]):
-        seen: dict[bytes, int] = {_NEWLINE_TOKEN: NEWLINE}
-
-        def learn(token: bytes, _unknown: int) -> int:
-            found = seen.get(token)
-            if found is None:
-                found = seen[token] = len(seen) - 1
-            return found
-
-        encoded = _Encoded(texts, learn, self.min_paragraph_words)
-        n_words, n_docs = len(seen) - 1, len(texts)
+        words = _Words(texts)
+        hashes, first, word_ids = np.unique(words.hashes, return_index=True, return_inverse=True)
+        encoded = _Encoded(words, word_ids.reshape(-1), self.min_paragraph_words)
+        n_words, n_docs = len(hashes), len(texts)
         blocks = [_NgramBlock.learn(self._article_stream(encoded), n_words, n_docs, self.min_df,
                                     self.max_df)]
         if self.lead_weight:
@@ -324,12 +392,11 @@ class TextFeatures:
         renumber = np.full(n_words, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         self.blocks_ = [block.renumbered(renumber, len(used)) for block in blocks]
-        token_of = {index: token for token, index in seen.items()}
-        self.lookup_ = {token_of[w]: i for i, w in enumerate(used)}
-        self.lookup_[_NEWLINE_TOKEN] = NEWLINE
-        self.words_ = [token_of[w].decode("utf-8") for w in used]
+        self.word_table_ = _PairTable(hashes[used])
+        self.words_ = [words.word(index) for index in first[used]]
         self.idf_ = np.concatenate([block.idf for block in self.blocks_])
-        return self.transform(texts)
+        encoded.ids = renumber[encoded.ids]
+        return self._matrices(encoded)
 
     @staticmethod
     def _article_stream(encoded: _Encoded) -> tuple:
@@ -341,7 +408,11 @@ class TextFeatures:
         return ids, doc, _pairs(ids, doc)
 
     def transform(self, texts: list[str]):
-        encoded = _Encoded(texts, self.lookup_.get, self.min_paragraph_words)
+        words = _Words(texts)
+        return self._matrices(_Encoded(words, self.word_table_.positions(words.hashes),
+                                       self.min_paragraph_words))
+
+    def _matrices(self, encoded: _Encoded):
         article = self.blocks_[0]
         ids, doc, pair = self._article_stream(encoded)
         columns = article.columns(ids, pair)

@@ -101,3 +101,28 @@ def test_lead_block_sees_only_the_first_words():
     lead = docs[0, n_article:]
     assert {lead_names[c] for c in lead.indices} == {"alpha", "beta", "alpha beta", "beta alpha"}
     assert paragraphs[:, n_article:].nnz == 0
+
+
+def test_every_distinct_word_keeps_its_own_column():
+    alphabet = "ab45é"
+    words = sorted({a + b + c for a in alphabet for b in alphabet + " " for c in alphabet + " "})
+    texts = [" ".join(words), " ".join(reversed(words))]
+    features = TextFeatures(lead_weight=0, min_df=1, max_df=1.0)
+    features.fit_transform(texts)
+    expected = {t.decode() for text in texts for t in tokens(text)}
+    assert sorted(features.words_) == sorted(expected)
+
+
+def test_a_word_maps_to_the_same_column_wherever_it_stands(monkeypatch):
+    features = TextFeatures(lead_weight=0.5, min_df=1)
+    features.fit_transform(TRAIN)
+    batch, batch_paragraphs, _ = features.transform(TRAIN)
+    for row, text in enumerate(TRAIN):
+        alone, _, _ = features.transform([text])
+        assert (alone != batch[row]).nnz == 0
+    monkeypatch.setattr("riskcls.features._SLICE_BYTES", 7)
+    sliced, sliced_paragraphs, _ = features.transform(TRAIN)
+    assert (sliced != batch).nnz == 0 and (sliced_paragraphs != batch_paragraphs).nnz == 0
+    refit = TextFeatures(lead_weight=0.5, min_df=1)
+    refit.fit_transform(TRAIN)
+    assert refit.words_ == features.words_
