@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from riskcls.data import kfold_indices
 from riskcls.features import TextFeatures
 
-DEFAULT_C_GRID = (0.05, 0.1, 0.25, 0.5, 1.0)
+DEFAULT_C_GRID = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 class RiskTagger(ClassifierMixin, BaseEstimator):
@@ -36,7 +36,10 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
         SVM regularisation; "auto" picks, for each tag, the value of `C_grid` with the best
         out-of-fold average precision.
     C_grid : sequence of float
-        Candidates for C when C="auto".
+        Candidates for C when C="auto". The default reaches 4: with the grid topped at 1, 74 of
+        Reuters R90's 90 tags and most of the shipped corpus's tags chose the top value, and
+        adding 2 and 4 raised cross-validated micro-F1 on both (8 and 16 changed nothing on the
+        corpus).
     lead_words, lead_weight : int, float
         Size and weight of the extra block built from the headline and first words; weight 0 drops it.
     min_df : int
