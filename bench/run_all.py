@@ -23,8 +23,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 NOTES = """\
 - The machine is shared and has 2 cores: absolute times and docs/s are noisy. The riskcls/fastText
   ratios are measured in the same process a few seconds apart, on the same documents; fastText's
-  raw rate itself moved between about 14,000 and 18,600 docs/s on R90 across runs of this
-  session.
+  raw rate itself moved between about 14,000 and 18,600 docs/s on R90 across runs on this
+  machine (2026-11-29), so read the ratios as +/- 0.1.
 - "All cores" runs `riskcls.tagging.TaggingPool` (what `predict --jobs -1`, `batch --jobs -1` and
   `tag(..., jobs=-1)` use): forked workers that share the loaded model, each scoring a
   512-document share of every chunk (256-document shares ran 18% slower on R90, 16,800 against
@@ -33,9 +33,9 @@ NOTES = """\
   main process's only: the forked workers share the model's pages with it but each holds its own
   working memory for the chunk share it scores.
 - Throughput rows at 1,000 articles are dominated by start-up and model load (about 1.4 s: the
-  API row's 1.6 s wall holds 0.25 s of tagging), so seconds per 1,000 articles fall with size;
-  the tagging loop alone (API rows) runs at the same rate at every size, i.e. cost is linear, and
-  peak RSS stays flat from 1,000 to 100,000.
+  API row's 1.7 s wall holds 0.23 s of tagging), so seconds per 1,000 articles fall with size;
+  the tagging loop alone (API rows) is no slower per article at 100,000 than at 1,000, i.e. cost
+  is linear, and peak RSS stays within a few percent from 1,000 to 100,000.
 - R90 figures are deterministic for a given machine and library set: the per-tag SVMs are fitted
   in worker processes (liblinear's random generator is process-global, which made threaded fits
   differ from run to run), and the CV folds are seeded.
@@ -44,33 +44,44 @@ NOTES = """\
   chose among bigram configurations."""
 
 HOT_PATH = """\
-Profiled with cProfile on the 3,019 Reuters R90 test articles (90 tags, one thread, 512-article
-chunks). Before this round (commit 825e6e2) `predict_proba` ran at about 4,200 docs/s; two thirds
-of that time went to the article and paragraph products with the 90 x 158k weight matrix, because
-`coef_.T` was not C-contiguous and scipy copied the whole matrix on every call, and most of the
-rest to `re.findall` tokenising and a binary search per word pair. Changes:
+Profiled on the 3,019 Reuters R90 test articles (90 tags, one thread, 512-article chunks).
+
+First round (commit 825e6e2 -> 3d00b98, cProfile). `predict_proba` ran at about 4,200 docs/s; two
+thirds of that time went to the article and paragraph products with the 90 x 158k weight matrix,
+because `coef_.T` was not C-contiguous and scipy copied the whole matrix on every call, and most of
+the rest to `re.findall` tokenising and a binary search per word pair. Changes:
 
 - `coef_` is stored column-major, so `coef_.T` is C-contiguous (article product alone: about
   16,000 -> 95,000 docs/s);
-- tokens come from one `bytes.translate` + `split` on ASCII text (a Unicode regex with the same
-  rule only for other text): about 35,000 -> 107,000 docs/s for tokenising alone;
+- text is lower-cased and its separators made spaces by one `bytes.translate` on ASCII text (a
+  Unicode regex with the same rule only for other text);
 - text with a few non-ASCII characters (typographic quotes and dashes, accented names: 80% of the
   synthetic throughput articles) stays on that path: after NFKD it is encoded to ASCII with an
   error handler called once per non-ASCII run (accents dropped, other marks made separators), and
   only a genuinely non-Latin letter sends it to the regex (tokenising those articles: about 4,200
-  -> 18,800 docs/s; the whole tagging loop on the default model about 2,600 -> 4,000 docs/s);
+  -> 18,800 docs/s);
 - one tokenising pass feeds the article, paragraph and lead blocks (line breaks are marker tokens);
 - word pairs are found in a vectorised open-addressing hash table (about 41 -> 19 ms per pass);
 - TF-IDF weighting and per-block normalisation work on the CSR arrays; the article and lead blocks
   are built as one matrix (no `hstack`).
 
-Result: about 12,800 docs/s on the same articles and machine, measured the same way within the hour
-(3x). What remains, per pass over the 3,019 articles (about 235 ms; cProfile shares): the two
-sparse x dense products (about 54 ms: non-zeros x 90 tags), the dictionary lookup of every token
-(31 ms), sorting each row's columns to add up repeated terms (31 ms), pair lookups (19 ms),
-paragraph statistics (17 ms), splitting (12 ms). That is Python-level work per token plus scipy
-kernels; matching fastText's C++ on one core would take a compiled tokeniser and counter, which
-riskcls does not have. On two cores (`--jobs -1`) it is ahead."""
+That gave about 12,800 docs/s (3x). Second round (commit ae4f692, pyinstrument): `bytes.split`
+and one dictionary lookup per word (about 60 ms of a 235 ms pass) were the largest Python-level
+cost, and sorting each row's columns to add up repeated terms the largest scipy one (31 ms). Now
+
+- a batch's word bytes are joined and every word's 64-bit polynomial hash (byte x base**offset
+  modulo 2**64, from prefix sums in numpy, 256 KB of text at a time so memory stays bounded) is
+  looked up in a vectorised open-addressing table of the vocabulary's hashes: no Python work per
+  word (hashing and lookup about 23 ms a pass; two words of a one-million-word vocabulary share a
+  hash with probability about 3 x 10^-8);
+- TF-IDF matrices are built column-major and converted to rows: two linear passes that leave each
+  row's columns sorted, instead of a comparison sort per row (about 12 ms a pass saved).
+
+`TextFeatures.transform` on these articles: 155 -> 121 ms (one process, same vocabulary, median of
+5, three alternations). What remains per pass: the two sparse x dense products (about 47 ms:
+non-zeros x 90 tags), building the TF-IDF matrices (about 55 ms), pair lookups (20 ms), paragraph
+statistics (25 ms). Beyond this, one core would need a compiled tokeniser and counter, which
+riskcls does not have; on two cores (`--jobs -1`) it is well ahead of fastText."""
 
 BENCHMARKS = {
     # name: (script, full arguments, quick arguments)

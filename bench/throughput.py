@@ -3,14 +3,14 @@ through the Python API (`riskcls.tagging.iter_tagged`), `riskcls predict` and `r
 last two also with `--jobs -1` (all cores).
 
 Articles are built by sampling and shuffling sentences of the shipped corpus (labels/corpus/*.jsonl)
-into paragraphs of 1-3 sentences, with a log-normal sentence count (median 18 sentences, about
-450 words; p10 about 220, p90 about 1,000 words), like wire and newspaper copy. Every measurement
+into paragraphs of 1-3 sentences, with a log-normal sentence count (median 18 sentences; measured
+median 347 words, p10 156, p90 782), like wire and newspaper copy. Every measurement
 runs in a fresh subprocess whose peak RSS is read from /proc (VmHWM) on Linux (else ru_maxrss of
 the child): docs/s and MB/s are input documents and bytes over the subprocess's wall time (start-up
 and model load included), and for the API also over the tagging loop alone. Linear cost means a
 flat seconds-per-1,000-documents column; flat memory means peak RSS barely moves with size.
 
-    python bench/throughput.py                    # 1k, 10k, 100k; median of 3 runs (1 at 100k)
+    python bench/throughput.py                    # 1k, 10k, 100k; median of 3 runs at each size
     python bench/throughput.py --sizes 1000,10000 --repeat 3
     python bench/throughput.py --profile          # pyinstrument profile of the API path
 """
@@ -156,8 +156,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--repeat-largest", type=int, default=1,
-                        help="runs at the largest size (default 1: it takes minutes per path)")
+    parser.add_argument("--repeat-largest", type=int, default=3,
+                        help="runs at the largest size (each takes about half a minute per path)")
     parser.add_argument("--paths", default="api,predict,batch,predict-all-cores,batch-all-cores",
                         help="api, predict, batch; predict-all-cores and batch-all-cores add "
                              "--jobs -1")

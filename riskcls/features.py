@@ -98,9 +98,9 @@ class _Words:
         return self.data[self.starts[index]:self.ends[index]].decode("utf-8")
 
 
-_SLICE_BYTES = 1 << 22
+_SLICE_BYTES = 1 << 18
 _HASH_BASE = 0x100000001B3
-_powers_cache: dict[str, np.ndarray] = {}
+_powers_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _slices(data: bytes, size: int):
@@ -118,14 +118,18 @@ def _slices(data: bytes, size: int):
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The hash base's powers 0..n-1 and its inverse's, modulo 2**64 (numpy's uint64 wraps)."""
-    if len(_powers_cache.get("up", ())) < n:
+    """The hash base's powers 0..n-1 and its inverse's, modulo 2**64 (numpy's uint64 wraps).
+    Kept as one pair, so a thread never sees one array grown and the other not."""
+    cached = _powers_cache.get("powers")
+    if cached is None or len(cached[0]) < n:
         size = max(n, 1 << 16)
-        for name, base in (("up", _HASH_BASE), ("down", pow(_HASH_BASE, -1, 1 << 64))):
+        pair = []
+        for base in (_HASH_BASE, pow(_HASH_BASE, -1, 1 << 64)):
             powers = np.full(size, base, dtype=np.uint64)
             powers[0] = 1
-            _powers_cache[name] = np.cumprod(powers, dtype=np.uint64)
-    return _powers_cache["up"][:n], _powers_cache["down"][:n]
+            pair.append(np.cumprod(powers, dtype=np.uint64))
+        cached = _powers_cache["powers"] = (pair[0], pair[1])
+    return cached[0][:n], cached[1][:n]
 
 
 def _hash_words(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,9 +147,9 @@ def _hash_words(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class _Encoded:
-    """A batch of texts as one stream of word ids (-1 for words outside the vocabulary) with, for each token,
-    its document, its paragraph and its position in the document; and where each document's
-    paragraphs start."""
+    """A batch of texts as one stream of word ids (-1 for words outside the vocabulary) with, for
+    each token, its document, its paragraph and its position in the document; and where each
+    document's paragraphs start."""
 
     def __init__(self, words: _Words, word_ids: np.ndarray, min_words: int):
         n_docs = len(words.doc_starts) - 1
@@ -205,9 +209,9 @@ def _paragraphs(line_doc: np.ndarray, words_per_line: np.ndarray, n_docs: int, m
 
 
 class _PairTable:
-    """Integer keys -> their positions, as an open-addressing hash table probed with vectorised
-    numpy steps: looking up every word pair of a batch this way is several times faster than a
-    binary search over the sorted keys, and counting pairs is much of tagging time."""
+    """Integer keys (word hashes, word pairs) -> their positions, as an open-addressing hash table
+    probed with vectorised numpy steps: looking up every word or word pair of a batch this way is
+    several times faster than a binary search over the sorted keys. No key may be -1."""
 
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
