@@ -72,15 +72,17 @@ cost, and sorting each row's columns to add up repeated terms the largest scipy 
 - a batch's word bytes are joined and every word's 64-bit polynomial hash (byte x base**offset
   modulo 2**64, from prefix sums in numpy, 256 KB of text at a time so memory stays bounded) is
   looked up in a vectorised open-addressing table of the vocabulary's hashes: no Python work per
-  word (hashing and lookup about 23 ms a pass; two words of a one-million-word vocabulary share a
-  hash with probability about 3 x 10^-8);
+  word (two words of a one-million-word vocabulary share a hash with probability about
+  3 x 10^-8);
 - TF-IDF matrices are built column-major and converted to rows: two linear passes that leave each
-  row's columns sorted, instead of a comparison sort per row (about 12 ms a pass saved).
+  row's columns sorted, instead of a comparison sort per row (11-13 ms a pass saved, three
+  alternations in one process).
 
 `TextFeatures.transform` on these articles: 155 -> 121 ms (one process, same vocabulary, median of
-5, three alternations). What remains per pass: the two sparse x dense products (about 47 ms:
-non-zeros x 90 tags), building the TF-IDF matrices (about 55 ms), pair lookups (20 ms), paragraph
-statistics (25 ms). Beyond this, one core would need a compiled tokeniser and counter, which
+5, three alternations). What remains, as pyinstrument shares of a `predict_proba` pass: building
+the TF-IDF matrices 27%, the two sparse x dense products 23% (non-zeros x 90 tags), word-pair
+lookups 11%, hashing words 10%, line and paragraph bookkeeping 9%, paragraph statistics 8%, word
+lookups 5%. Beyond this, one core would need a compiled tokeniser and counter, which
 riskcls does not have; on two cores (`--jobs -1`) it is well ahead of fastText."""
 
 BENCHMARKS = {

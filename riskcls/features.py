@@ -104,15 +104,18 @@ _powers_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _slices(data: bytes, size: int):
-    """(begin, end) byte ranges of about `size` that never cut a word."""
+    """(begin, end) byte ranges of about `size` that never cut a word: each ends at the first space
+    from `size` on (spaces also part the batch's texts), or at a line break if no space follows."""
     begin = 0
     while begin < len(data):
         end = begin + size
         if end >= len(data):
             end = len(data)
         else:
-            cuts = [at for at in (data.find(b" ", end), data.find(b"\n", end)) if at >= 0]
-            end = min(cuts) if cuts else len(data)
+            cut = data.find(b" ", end)
+            if cut < 0:
+                cut = data.find(b"\n", end)
+            end = cut if cut >= 0 else len(data)
         yield begin, end
         begin = end
 

@@ -120,9 +120,12 @@ def test_a_word_maps_to_the_same_column_wherever_it_stands(monkeypatch):
     for row, text in enumerate(TRAIN):
         alone, _, _ = features.transform([text])
         assert (alone != batch[row]).nnz == 0
+    lines_only = ["steel\ntariffs\nrose\nagain\nsteel\nmills"]
+    whole_lines, _, _ = features.transform(lines_only)
     monkeypatch.setattr("riskcls.features._SLICE_BYTES", 7)
     sliced, sliced_paragraphs, _ = features.transform(TRAIN)
     assert (sliced != batch).nnz == 0 and (sliced_paragraphs != batch_paragraphs).nnz == 0
+    assert whole_lines.nnz > 0 and (features.transform(lines_only)[0] != whole_lines).nnz == 0
     refit = TextFeatures(lead_weight=0.5, min_df=1)
     refit.fit_transform(TRAIN)
     assert refit.words_ == features.words_
