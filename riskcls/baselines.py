@@ -61,11 +61,6 @@ class KeywordTagger(ClassifierMixin, BaseEstimator):
         cut = self.thresholds_ if threshold is None else threshold
         return (self.predict_proba(X) >= cut).astype(np.int8)
 
-    def matched_phrases(self, doc: str) -> dict[str, list[str]]:
-        """The phrases that matched in one document, per tag: the keyword tagger's evidence."""
-        return {str(tag): sorted(set(found))
-                for tag, found in zip(self.classes_, self.matches(doc)) if found}
-
 
 class PriorTagger(ClassifierMixin, BaseEstimator):
     """Scores every document with each tag's training frequency and tags at random in proportion

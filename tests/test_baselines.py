@@ -16,7 +16,8 @@ def test_keyword_tagger_matches_phrases_and_honours_exclusions():
             "Sanctions-busting ring", "Nothing here"]
     assert tagger.predict(docs).tolist() == [[1, 0], [0, 0], [0, 0], [0, 0]]
     assert tagger.hits(docs)[0, 0] == 2
-    assert tagger.matched_phrases(docs[0]) == {"trade_war": ["tariffs", "trade war"]}
+    assert tagger.matches(docs[0]) == [["tariffs", "trade war"], []]
+    assert tagger.matches(docs[1]) == [[], []]  # an exclusion term silences the tag
     assert (tagger.predict_proba(docs)[0, 0] > tagger.predict_proba(["tariffs"])[0, 0])
 
 
