@@ -8,6 +8,7 @@ import gzip
 import html
 import re
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 REUTERS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "reuters21578"
@@ -18,6 +19,7 @@ _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _TOPICS = re.compile(r"<TOPICS>(.*?)</TOPICS>", re.S)
 _D = re.compile(r"<D>(.*?)</D>")
 _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
+_DATE = re.compile(r"<DATE>\s*(\d+-\w+-\d+)\s+([\d:]+)")
 _BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
 _UNPROC = re.compile(r'<TEXT TYPE="UNPROC">(.*?)</TEXT>', re.S)
 _CONTROL = re.compile(r"&#(?:1|2|3|5|22|27|30|31|127);")
@@ -38,8 +40,14 @@ def _paragraphs(body: str) -> str:
     return "\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
+def _iso_date(day: str, clock: str) -> str:
+    """('26-FEB-1987', '15:01:01') -> '1987-02-26T15:01:01', so that dates sort as strings."""
+    return datetime.strptime(f"{day} {clock}", "%d-%b-%Y %H:%M:%S").isoformat()
+
+
 def read_modapte(directory: Path = REUTERS_DIR) -> tuple[list[dict], list[dict]]:
-    """All ModApte train and test documents (LEWISSPLIT TRAIN/TEST with TOPICS="YES")."""
+    """All ModApte train and test documents (LEWISSPLIT TRAIN/TEST with TOPICS="YES"), each with
+    its wire date."""
     train, test = [], []
     for path in sorted(directory.glob("reut2-*.sgm.gz")):
         raw = gzip.open(path, "rb").read().decode("latin-1")
@@ -54,8 +62,10 @@ def read_modapte(directory: Path = REUTERS_DIR) -> tuple[list[dict], list[dict]]
             # TYPE="UNPROC" documents (tables such as the Fed weekly reports) have no TITLE/BODY:
             # the whole TEXT element is the body
             text = _BODY.search(body) or _UNPROC.search(body)
+            date = _DATE.search(body)
             record = {
                 "id": f"reuters-{attrs['NEWID']}",
+                "date": _iso_date(*date.groups()) if date else "",
                 "title": _clean(title.group(1)) if title else "",
                 "text": _paragraphs(_clean(text.group(1))) if text else "",
                 "labels": topics,
