@@ -82,6 +82,16 @@ def riskcls_datasets(categories, train, test):
     return out[0], out[1], taxonomy, dropped
 
 
+def training_split(set_name: str = "R90"):
+    """The ModApte training split of a set as the validated riskcls dataset, its tag ids, texts
+    and label matrix — all that the CV-on-training benchmarks read (never the test split)."""
+    from riskcls.data import documents, label_matrix
+
+    categories, train, _ = r90_r10(*read_modapte())[set_name]
+    train_ds, _, taxonomy, _ = riskcls_datasets(categories, train, [])
+    return train_ds, taxonomy.ids, documents(train_ds), label_matrix(train_ds, taxonomy.ids)
+
+
 # ---------------------------------------------------------------- riskcls
 def chunks(items, size=CHUNK):
     return [items[i:i + size] for i in range(0, len(items), size)]

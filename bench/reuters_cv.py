@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, write_result  # noqa: E402
-from reuters import riskcls_datasets  # noqa: E402
-from reuters_data import REUTERS_DIR, available, r90_r10, read_modapte  # noqa: E402
+from reuters import training_split  # noqa: E402
+from reuters_data import REUTERS_DIR, available  # noqa: E402
 
 
 def _tagger_keeping_oof(params: dict, ids: list[str]):
@@ -71,15 +71,12 @@ def main(argv=None) -> int:
     if not available():
         print(f"SKIP reuters_cv: {REUTERS_DIR} not found")
         return 0
-    from riskcls.data import documents, kfold_indices, label_matrix
+    from riskcls.data import kfold_indices
     from riskcls.evaluate import metrics
 
     params = json.loads(args.params)
     variants = [int(v) for v in args.min_positives.split(",")]
-    categories, train, _ = r90_r10(*read_modapte())[args.set]
-    train_ds, _, taxonomy, _ = riskcls_datasets(categories, train, [])
-    ids = taxonomy.ids
-    X, Y = documents(train_ds), label_matrix(train_ds, ids)
+    _, ids, X, Y = training_split(args.set)
     probs = {v: np.zeros(Y.shape) for v in variants}
     cuts = {v: np.zeros(Y.shape) for v in variants}
     started = time.perf_counter()

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, write_result  # noqa: E402
-from reuters import riskcls_datasets  # noqa: E402
-from reuters_data import REUTERS_DIR, available, r90_r10, read_modapte  # noqa: E402
+from reuters import training_split  # noqa: E402
+from reuters_data import REUTERS_DIR, available  # noqa: E402
 
 
 def splits(dates: list[str], holdout: float, seeds: list[int]) -> list[tuple[str, np.ndarray,
@@ -61,14 +61,11 @@ def main(argv=None) -> int:
     if not available():
         print(f"SKIP reuters_drift: {REUTERS_DIR} not found")
         return 0
-    from riskcls.data import documents, label_matrix
     from riskcls.model import RiskTagger
 
     params = json.loads(args.params)
-    categories, train, _ = r90_r10(*read_modapte())["R90"]
-    train_ds, _, taxonomy, _ = riskcls_datasets(categories, train, [])
-    ids = taxonomy.ids
-    X, Y, dates = documents(train_ds), label_matrix(train_ds, ids), list(train_ds["date"])
+    train_ds, ids, X, Y = training_split("R90")
+    dates = list(train_ds["date"])
     rows = []
     started = time.perf_counter()
     for name, fit_rows, held_out in splits(dates, args.holdout,
