@@ -4,14 +4,15 @@ split only (the test split is never read here).
 K-fold multi-label stratified CV over the R90 training records (riskcls.data.kfold_indices): in each
 fold a RiskTagger is fitted on the other folds and scores the held-out fold. Settings that only
 change the decision stage after the out-of-fold scores (`min_positives`: which tags are pooled as
-rare) are compared from the same fit, by re-running that stage on the fit's own out-of-fold
-statistics and refitting the tags whose C changed; parameter sets that change the model (--params)
-need their own run. Reports micro- and macro-F1 pooled over the held-out folds, with each tag's
-tuned threshold and with 0.5.
+rare; `threshold_prior_weight`) are compared from the same fit, by re-running that stage on the
+fit's own out-of-fold statistics and refitting the tags whose C changed; parameter sets that
+change the model (--params) need their own run. Reports micro- and macro-F1 pooled over the
+held-out folds, with each tag's tuned threshold and with 0.5.
 
     python bench/reuters_cv.py                                   # defaults, 3 folds
     python bench/reuters_cv.py --params '{"lead_weight": 0}' --name nolead
     python bench/reuters_cv.py --min-positives 5,10,15
+    python bench/reuters_cv.py --min-positives 5 --prior-weights 0,5,20
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def _tagger_keeping_oof(params: dict, ids: list[str]):
     return Tagger(labels=ids, **{"n_jobs": -1, **params})
 
 
-def _with_min_positives(tagger, Y, min_positives, base):
-    """The fitted tagger re-decided with another `min_positives` (tags whose C changes refitted)."""
+def _redecided(tagger, Y, min_positives, prior_weight, base):
+    """The fitted tagger re-decided with another `min_positives` and `threshold_prior_weight`
+    (tags whose C changes refitted)."""
     from riskcls.model import _fit_binary
 
     grid = list(tagger.C_grid) if tagger.C == "auto" else [float(tagger.C)]
     base_C, base_coef, base_intercept, features = base
     tagger.min_positives = min_positives
+    tagger.threshold_prior_weight = prior_weight
     tagger._choose(tagger.bench_oof_, Y, grid)
     coef, intercept = base_coef.copy(), base_intercept.copy()
     for j in np.flatnonzero(tagger.C_ != base_C):
@@ -59,6 +62,12 @@ def _with_min_positives(tagger, Y, min_positives, base):
     return tagger
 
 
+def _default_prior_weight() -> float:
+    from riskcls.model import RiskTagger
+
+    return RiskTagger().threshold_prior_weight
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=3)
@@ -66,6 +75,9 @@ def main(argv=None) -> int:
     parser.add_argument("--params", default="{}")
     parser.add_argument("--min-positives", default="5,10,15",
                         help="comma-separated min_positives values to compare from each fit")
+    parser.add_argument("--prior-weights",
+                        help="comma-separated threshold_prior_weight values to compare likewise "
+                             "(default: the one --params gives, else RiskTagger's)")
     parser.add_argument("--name", default="default")
     args = parser.parse_args(argv)
     if not available():
@@ -75,7 +87,9 @@ def main(argv=None) -> int:
     from riskcls.evaluate import metrics
 
     params = json.loads(args.params)
-    variants = [int(v) for v in args.min_positives.split(",")]
+    weights = args.prior_weights.split(",") if args.prior_weights else [
+        params.get("threshold_prior_weight", _default_prior_weight())]
+    variants = [(int(m), float(w)) for m in args.min_positives.split(",") for w in weights]
     _, ids, X, Y = training_split(args.set)
     probs = {v: np.zeros(Y.shape) for v in variants}
     cuts = {v: np.zeros(Y.shape) for v in variants}
@@ -87,7 +101,7 @@ def main(argv=None) -> int:
         base = (tagger.C_.copy(), tagger.coef_.copy(), tagger.intercept_.copy(), features)
         held_texts = [X[i] for i in held_out]
         for v in variants:
-            _with_min_positives(tagger, (Y_fit > 0).astype(np.int8), v, base)
+            _redecided(tagger, (Y_fit > 0).astype(np.int8), *v, base)
             probs[v][held_out] = tagger.predict_proba(held_texts)
             cuts[v][held_out] = tagger.thresholds_
         print(f"  fold {number + 1}/{args.folds} done ({time.perf_counter() - started:.0f}s)",
@@ -96,12 +110,13 @@ def main(argv=None) -> int:
     for v in variants:
         tuned = metrics(Y, (probs[v] >= cuts[v]).astype(int), probs[v], ids, cuts[v].mean(axis=0))
         half = metrics(Y, (probs[v] >= 0.5).astype(int), probs[v], ids, np.full(len(ids), 0.5))
-        rows.append({"min_positives": v,
+        rows.append({"min_positives": v[0], "threshold_prior_weight": v[1],
                      "tuned": {"micro_f1": round(tuned["micro"]["f1"], 4),
                                "macro_f1": round(tuned["macro"]["f1"], 4)},
                      "threshold_0.5": {"micro_f1": round(half["micro"]["f1"], 4),
                                        "macro_f1": round(half["macro"]["f1"], 4)}})
-        print(f"  min_positives {v}: tuned micro {rows[-1]['tuned']['micro_f1']:.4f} macro "
+        print(f"  min_positives {v[0]}, prior weight {v[1]:g}: tuned micro "
+              f"{rows[-1]['tuned']['micro_f1']:.4f} macro "
               f"{rows[-1]['tuned']['macro_f1']:.4f}; 0.5 micro "
               f"{rows[-1]['threshold_0.5']['micro_f1']:.4f} macro "
               f"{rows[-1]['threshold_0.5']['macro_f1']:.4f}", flush=True)

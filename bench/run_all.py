@@ -234,15 +234,16 @@ def render(status: dict | None = None) -> str:
                   "thresholds its tagger chose from its own out-of-fold scores. Figures are pooled "
                   "over the held-out folds; categories with a single training document score 0 "
                   "here by construction.", "",
-                  "| run | RiskTagger params | min_positives | CV micro-F1 (tuned) | CV macro-F1 "
-                  "(tuned) | CV micro-F1 (0.5) | CV macro-F1 (0.5) | seconds |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| run | RiskTagger params | min_positives | threshold_prior_weight | CV micro-F1 "
+                  "(tuned) | CV macro-F1 (tuned) | CV micro-F1 (0.5) | CV macro-F1 (0.5) | "
+                  "seconds |", "|---|---|---|---|---|---|---|---|---|"]
         for path in cv_runs:
             cv = json.loads(path.read_text(encoding="utf-8"))
             for v in cv["variants"]:
                 lines.append(f"| {path.stem[len('reuters_cv_'):]} | "
                              f"`{json.dumps(cv['params']) if cv['params'] else 'defaults'}` | "
-                             f"{v['min_positives']} | {v['tuned']['micro_f1']:.4f} | "
+                             f"{v['min_positives']} | {v.get('threshold_prior_weight', 0):g} | "
+                             f"{v['tuned']['micro_f1']:.4f} | "
                              f"{v['tuned']['macro_f1']:.4f} | {v['threshold_0.5']['micro_f1']:.4f}"
                              f" | {v['threshold_0.5']['macro_f1']:.4f} | {cv['seconds']} |")
         lines.append("")

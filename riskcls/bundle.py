@@ -20,7 +20,7 @@ from riskcls import __version__
 from riskcls.errors import RiskclsError
 from riskcls.taxonomy import Taxonomy
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"

@@ -55,11 +55,12 @@ def test_report_lists_each_cv_variant(monkeypatch, tmp_path):
                "threshold_0.5": {"micro_f1": 0.9024, "macro_f1": 0.5263}}
     (tmp_path / "reuters_cv_default.json").write_text(json.dumps(
         {"params": {}, "seconds": 285, "variants": [variant, {
-            "min_positives": 15, "tuned": {"micro_f1": 0.8969, "macro_f1": 0.5898},
+            "min_positives": 15, "threshold_prior_weight": 5.0,
+            "tuned": {"micro_f1": 0.8969, "macro_f1": 0.5898},
             "threshold_0.5": {"micro_f1": 0.9028, "macro_f1": 0.559}}]}))
     rows = [line for line in run_all.render().splitlines() if line.startswith("| default |")]
-    assert rows == ["| default | `defaults` | 5 | 0.9013 | 0.5971 | 0.9024 | 0.5263 | 285 |",
-                    "| default | `defaults` | 15 | 0.8969 | 0.5898 | 0.9028 | 0.5590 | 285 |"]
+    assert rows == ["| default | `defaults` | 5 | 0 | 0.9013 | 0.5971 | 0.9024 | 0.5263 | 285 |",
+                    "| default | `defaults` | 15 | 5 | 0.8969 | 0.5898 | 0.9028 | 0.5590 | 285 |"]
 
 
 def test_forward_split_holds_out_the_latest_documents():

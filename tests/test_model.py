@@ -113,6 +113,19 @@ def test_threshold_rules_and_bounds():
         RiskTagger(threshold_rule="nope").fit(["a text", "another text"], np.array([[1], [0]]))
 
 
+def test_prior_weight_pulls_thresholds_tuned_on_few_positives_towards_even_odds():
+    probs = np.array([0.9, 0.8, 0.6, 0.55, 0.2, 0.1])
+    y = np.array([1, 1, 0, 1, 0, 0])  # tuned alone: 0.375, from 3 positives
+    pulled = RiskTagger(threshold_prior_weight=3.0).tune_threshold(probs, y)
+    assert pulled == pytest.approx((3 * 0.375 + 3 * 0.5) / 6)
+    many = np.repeat(probs, 10), np.repeat(y, 10)  # same cut, from 30 positives: pulled less
+    assert RiskTagger(threshold_prior_weight=3.0).tune_threshold(*many) == \
+        pytest.approx((30 * 0.375 + 3 * 0.5) / 33)
+    shared = RiskTagger(threshold_prior_weight=3.0).tune_shared_threshold(
+        np.column_stack([probs, probs]), np.column_stack([y, y]))
+    assert shared == pytest.approx((6 * 0.375 + 3 * 0.5) / 9)
+
+
 def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
     from riskcls.model import _with_paragraph_stats
 
