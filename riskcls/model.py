@@ -228,6 +228,8 @@ class RiskTagger(ClassifierMixin, BaseEstimator):
 
     def _towards_even_odds(self, cut: float, positives: int) -> float:
         weight = self.threshold_prior_weight
+        if not weight >= 0:
+            raise ValueError(f"threshold_prior_weight must be 0 or more, not {weight!r}")
         return float((positives * cut + weight * 0.5) / (positives + weight)) if weight else cut
 
     def _check_threshold_rule(self) -> None:

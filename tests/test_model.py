@@ -124,6 +124,8 @@ def test_prior_weight_pulls_thresholds_tuned_on_few_positives_towards_even_odds(
     shared = RiskTagger(threshold_prior_weight=3.0).tune_shared_threshold(
         np.column_stack([probs, probs]), np.column_stack([y, y]))
     assert shared == pytest.approx((6 * 0.375 + 3 * 0.5) / 9)
+    with pytest.raises(ValueError, match="threshold_prior_weight"):
+        RiskTagger(threshold_prior_weight=-3.0).tune_threshold(probs, y)
 
 
 def test_paragraph_statistics_expose_how_many_paragraphs_carry_a_theme():
